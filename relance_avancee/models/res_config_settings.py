@@ -1,0 +1,27 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    relance_enabled = fields.Boolean(
+        related="company_id.relance_enabled", readonly=False
+    )
+    relance_default_profile_id = fields.Many2one(
+        related="company_id.relance_default_profile_id", readonly=False
+    )
+    relance_default_collector_id = fields.Many2one(
+        related="company_id.relance_default_collector_id", readonly=False
+    )
+    relance_min_amount = fields.Monetary(
+        related="company_id.relance_min_amount", readonly=False
+    )
+    relance_score_window_days = fields.Integer(
+        related="company_id.relance_score_window_days", readonly=False
+    )
+    relance_batch_size = fields.Integer(
+        related="company_id.relance_batch_size", readonly=False
+    )
+    relance_indemnity_amount = fields.Monetary(
+        related="company_id.relance_indemnity_amount", readonly=False
+    )

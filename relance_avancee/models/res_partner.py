@@ -1,0 +1,512 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL, float_is_zero, float_round
+
+# Weights of the payment-behaviour score (documented in readme/DESCRIPTION.md).
+SCORE_NEUTRAL = 50
+SCORE_LATE_DAYS_CAP = 50  # 1 point per amount-weighted day late, at most 50
+SCORE_ON_TIME_WEIGHT = 30  # points lost when no invoice is paid on time
+SCORE_REMINDER_POINTS = 5  # points per reminder needed per invoice...
+SCORE_REMINDER_CAP = 10  # ...at most 10
+SCORE_DISPUTE_POINTS = 5  # points per dispute lost...
+SCORE_DISPUTE_CAP = 10  # ...at most 10
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    relance_profile_id = fields.Many2one(
+        "relance.profile",
+        string="Dunning profile",
+        company_dependent=True,
+        tracking=True,
+        domain="[('company_id', 'in', (False, current_company_id))]",
+        help="The risk profile whose scenario reminds this customer. Empty: the "
+        "company's default profile.",
+    )
+    relance_profile_auto = fields.Boolean(
+        string="Profile follows the score",
+        company_dependent=True,
+        default=True,
+        help="The customer moves to the profile whose score range holds its "
+        "payment-behaviour score.",
+    )
+    relance_score = fields.Integer(
+        string="Payment score",
+        company_dependent=True,
+        default=SCORE_NEUTRAL,
+        help="Payment behaviour from 0 (worst) to 100 (best payer); "
+        "50 for a customer with no history.",
+    )
+    relance_excluded = fields.Boolean(
+        string="Never remind",
+        company_dependent=True,
+        tracking=True,
+        help="The dunning batch never reminds this customer.",
+    )
+    relance_collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        company_dependent=True,
+        help="The person in charge of collecting this customer's debts.",
+    )
+    relance_total_due = fields.Monetary(
+        string="Total due",
+        compute="_compute_relance_summary",
+        currency_field="relance_currency_id",
+    )
+    relance_total_overdue = fields.Monetary(
+        string="Total overdue",
+        compute="_compute_relance_summary",
+        search="_search_relance_total_overdue",
+        currency_field="relance_currency_id",
+    )
+    relance_oldest_overdue_days = fields.Integer(
+        string="Oldest overdue (days)", compute="_compute_relance_summary"
+    )
+    relance_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_relance_summary"
+    )
+    relance_last_date = fields.Date(
+        string="Last reminder", compute="_compute_relance_history_summary"
+    )
+    relance_last_level_id = fields.Many2one(
+        "relance.level", string="Last step", compute="_compute_relance_history_summary"
+    )
+    relance_history_count = fields.Integer(compute="_compute_relance_history_summary")
+    relance_dispute_count = fields.Integer(compute="_compute_relance_history_summary")
+    relance_next_step = fields.Char(
+        string="Next planned step", compute="_compute_relance_next_step"
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + [
+            "relance_profile_id",
+            "relance_profile_auto",
+            "relance_excluded",
+            "relance_collector_id",
+        ]
+
+    def _compute_relance_summary(self):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        balances = self._relance_read_balances(company, commercial.ids, today)
+        for partner in self:
+            due, overdue, oldest = balances.get(
+                partner.commercial_partner_id.id, (0.0, 0.0, None)
+            )
+            partner.relance_currency_id = company.currency_id
+            partner.relance_total_due = due
+            partner.relance_total_overdue = overdue
+            partner.relance_oldest_overdue_days = (today - oldest).days if oldest else 0
+
+    @api.model
+    def _relance_read_balances(self, company, partner_ids, today):
+        """Open receivable balance per commercial partner, in one grouped query:
+        ``{partner_id: (total_due, total_overdue, oldest_overdue_due_date)}``."""
+        if not partner_ids:
+            return {}
+        self.env["account.move.line"].flush_model()
+        self.env["account.move"].flush_model(["commercial_partner_id", "state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.commercial_partner_id,
+                       SUM(l.amount_residual),
+                       SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s),
+                       MIN(l.date_maturity) FILTER (
+                           WHERE l.date_maturity < %(today)s AND l.amount_residual > 0)
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE l.company_id = %(company)s
+                   AND l.parent_state = 'posted'
+                   AND a.account_type = 'asset_receivable'
+                   AND NOT l.reconciled
+                   AND m.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY m.commercial_partner_id
+                """,
+                today=today,
+                company=company.id,
+                partners=list(partner_ids),
+            )
+        )
+        return {
+            pid: (due or 0.0, overdue or 0.0, oldest)
+            for pid, due, overdue, oldest in self.env.cr.fetchall()
+        }
+
+    def _search_relance_total_overdue(self, operator, value):
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            return NotImplemented
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        self.env["account.move.line"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.commercial_partner_id
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE l.company_id = %(company)s
+                   AND l.parent_state = 'posted'
+                   AND a.account_type = 'asset_receivable'
+                   AND NOT l.reconciled
+                   AND l.date_maturity < %(today)s
+              GROUP BY m.commercial_partner_id
+                HAVING SUM(l.amount_residual) %(operator)s %(value)s
+                """,
+                company=company.id,
+                today=today,
+                operator=SQL(operator),
+                value=value or 0.0,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        return [("commercial_partner_id", "in", ids)]
+
+    def _compute_relance_history_summary(self):
+        commercial = self.commercial_partner_id
+        History = self.env["relance.history"]
+        history_groups = History._read_group(
+            [
+                ("partner_id", "in", commercial.ids),
+                ("kind", "in", ("courtesy", "reminder")),
+                ("state", "in", ("sent", "todo")),
+            ],
+            ["partner_id"],
+            ["__count", "date:max", "level_id:array_agg"],
+        )
+        dispute_groups = self.env["relance.dispute"]._read_group(
+            [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
+        )
+        disputes = {partner.id: count for partner, count in dispute_groups}
+        summary = {}
+        last_rows = History.search(
+            [
+                ("partner_id", "in", commercial.ids),
+                ("kind", "in", ("courtesy", "reminder")),
+                ("state", "in", ("sent", "todo")),
+            ],
+            order="date desc, id desc",
+        )
+        last_level = {}
+        for row in last_rows:
+            last_level.setdefault(row.partner_id.id, row.level_id)
+        for partner, count, last_date, _levels in history_groups:
+            summary[partner.id] = (count, last_date)
+        for partner in self:
+            cid = partner.commercial_partner_id.id
+            count, last_date = summary.get(cid, (0, False))
+            partner.relance_history_count = count
+            partner.relance_last_date = last_date
+            partner.relance_last_level_id = last_level.get(cid, False)
+            partner.relance_dispute_count = disputes.get(cid, 0)
+
+    def _compute_relance_next_step(self):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        plans = self.env["relance.engine"]._plan(
+            company, today, partner_ids=self.commercial_partner_id.ids
+        )
+        next_by_partner = {}
+        for plan in plans:
+            if not plan.levels:
+                continue
+            current = next_by_partner.get(plan.partner_id)
+            if current is None or plan.planned_date < current.planned_date:
+                next_by_partner[plan.partner_id] = plan
+        for partner in self:
+            plan = next_by_partner.get(partner.commercial_partner_id.id)
+            partner.relance_next_step = (
+                _(
+                    "%(step)s on %(date)s",
+                    step=plan.levels[0].name,
+                    date=fields.Date.to_string(max(plan.planned_date, today)),
+                )
+                if plan
+                else False
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_view_relance_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "relance_avancee.relance_history_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False, "search_default_group_by_move": 0}
+        return action
+
+    def action_view_relance_disputes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "relance_avancee.relance_dispute_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
+
+    def action_relance_preview(self):
+        """Preview (and send) what the next batch would send to these customers."""
+        return self.env["relance.preview.wizard"]._action_open(
+            partners=self.commercial_partner_id
+        )
+
+    def action_relance_recompute_score(self):
+        """Recompute the payment score of these customers now."""
+        self.commercial_partner_id._relance_update_scores(self.env.company)
+        return True
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _relance_get_recipient(self):
+        """The billing contact of this customer, the customer itself otherwise."""
+        self.ensure_one()
+        invoice_id = self.address_get(["invoice"])["invoice"]
+        return self.browse(invoice_id) if invoice_id else self
+
+    def _relance_get_profile(self, company):
+        """The profile that reminds this commercial partner in ``company``."""
+        self.ensure_one()
+        return (
+            self.with_company(company).relance_profile_id
+            or company.relance_default_profile_id
+        )
+
+    def _relance_get_recent_history(self, limit=10):
+        self.ensure_one()
+        return self.env["relance.history"].search(
+            [("partner_id", "=", self.commercial_partner_id.id)],
+            limit=limit,
+            order="date desc, id desc",
+        )
+
+    def _relance_compute_scores(self, company, today=None):
+        """Payment-behaviour score of these commercial partners in ``company``.
+
+        Over the customer invoices due within the company's score window, with
+        late days taken at the real date of each payment (``max_date`` of the
+        partial reconciliation, so a late payment recorded late still counts late):
+
+        - ``L``: amount-weighted days late of the paid amounts and of the overdue
+          residual (credit notes reduce the invoice, they do not pay it);
+        - ``S``: share of invoices fully paid on or before their due date;
+        - ``R``: reminders sent per invoice; ``D``: disputes lost (rejected).
+
+        ``score = 100 - min(50, L) - 30 * (1 - S) - min(10, 5 * R) - min(10, 5 * D)``,
+        or ``50 - min(10, 5 * D)`` for a customer without invoice in the window,
+        rounded half up and kept within 0–100.
+
+        :return: ``{partner_id: score}``
+        """
+        today = today or fields.Date.context_today(self)
+        start = today - timedelta(days=company.relance_score_window_days or 365)
+        stats = self._relance_read_payment_stats(company, start, today)
+        reminders = self._relance_read_reminder_counts(company, stats)
+        disputes_lost = dict(
+            (partner.id, count)
+            for partner, count in self.env["relance.dispute"]._read_group(
+                [
+                    ("partner_id", "in", self.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "rejected"),
+                    ("date_resolved", ">=", start),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        rounding = company.currency_id.rounding
+        scores = {}
+        for partner in self:
+            moves = stats.get(partner.id, {})
+            considered = {
+                move_id: move
+                for move_id, move in moves.items()
+                if not float_is_zero(move["paid"] + move["residual"], precision_rounding=rounding)
+            }
+            dispute_penalty = min(
+                SCORE_DISPUTE_CAP, SCORE_DISPUTE_POINTS * disputes_lost.get(partner.id, 0)
+            )
+            if not considered:
+                raw = SCORE_NEUTRAL - dispute_penalty
+            else:
+                weight = sum(m["paid"] + m["residual"] for m in considered.values())
+                late = sum(m["late_weighted"] for m in considered.values())
+                late_days = late / weight if weight else 0.0
+                on_time = sum(
+                    1
+                    for m in considered.values()
+                    if float_is_zero(m["residual"], precision_rounding=rounding)
+                    and not m["paid_late"]
+                )
+                share_on_time = on_time / len(considered)
+                reminder_rate = sum(
+                    reminders.get(move_id, 0) for move_id in considered
+                ) / len(considered)
+                raw = (
+                    100
+                    - min(SCORE_LATE_DAYS_CAP, late_days)
+                    - SCORE_ON_TIME_WEIGHT * (1 - share_on_time)
+                    - min(SCORE_REMINDER_CAP, SCORE_REMINDER_POINTS * reminder_rate)
+                    - dispute_penalty
+                )
+            scores[partner.id] = int(max(0, min(100, float_round(raw, 0))))
+        return scores
+
+    def _relance_read_payment_stats(self, company, start, today):
+        """Per partner and invoice: paid amount, amount-weighted late days,
+        whether any payment came after the due date, and the residual."""
+        if not self:
+            return {}
+        for model in ("account.move.line", "account.partial.reconcile", "account.move"):
+            self.env[model].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH lines AS (
+                    SELECT l.id, l.move_id, m.commercial_partner_id AS partner_id,
+                           l.date_maturity AS due, l.amount_residual AS residual
+                      FROM account_move_line l
+                      JOIN account_move m ON m.id = l.move_id
+                      JOIN account_account a ON a.id = l.account_id
+                     WHERE m.move_type = 'out_invoice'
+                       AND m.state = 'posted'
+                       AND m.company_id = %(company)s
+                       AND a.account_type = 'asset_receivable'
+                       AND l.balance > 0
+                       AND m.commercial_partner_id = ANY(%(partners)s)
+                       AND l.date_maturity BETWEEN %(start)s AND %(today)s
+                ), parts AS (
+                    SELECT lines.id AS line_id,
+                           SUM(apr.amount) AS paid,
+                           SUM(apr.amount * GREATEST(apr.max_date - lines.due, 0))
+                               AS late_weighted,
+                           BOOL_OR(apr.max_date > lines.due) AS paid_late
+                      FROM lines
+                      JOIN account_partial_reconcile apr ON apr.debit_move_id = lines.id
+                      JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                      JOIN account_move cm ON cm.id = cl.move_id
+                     WHERE cm.move_type != 'out_refund'
+                  GROUP BY lines.id
+                )
+                SELECT lines.partner_id, lines.move_id, lines.due, lines.residual,
+                       COALESCE(parts.paid, 0), COALESCE(parts.late_weighted, 0),
+                       COALESCE(parts.paid_late, FALSE)
+                  FROM lines
+             LEFT JOIN parts ON parts.line_id = lines.id
+                """,
+                company=company.id,
+                partners=self.ids,
+                start=start,
+                today=today,
+            )
+        )
+        stats = defaultdict(dict)
+        for partner_id, move_id, due, residual, paid, late_weighted, paid_late in (
+            self.env.cr.fetchall()
+        ):
+            move = stats[partner_id].setdefault(
+                move_id,
+                {"paid": 0.0, "residual": 0.0, "late_weighted": 0.0, "paid_late": False},
+            )
+            residual = max(residual or 0.0, 0.0)
+            move["paid"] += paid
+            move["residual"] += residual
+            move["late_weighted"] += late_weighted + residual * max((today - due).days, 0)
+            move["paid_late"] = move["paid_late"] or paid_late
+        return stats
+
+    def _relance_read_reminder_counts(self, company, stats):
+        move_ids = [move_id for moves in stats.values() for move_id in moves]
+        if not move_ids:
+            return {}
+        groups = self.env["relance.history"]._read_group(
+            [
+                ("move_id", "in", move_ids),
+                ("company_id", "=", company.id),
+                ("kind", "=", "reminder"),
+                ("state", "=", "sent"),
+            ],
+            ["move_id"],
+            ["__count"],
+        )
+        return {move.id: count for move, count in groups}
+
+    def _relance_update_scores(self, company, today=None):
+        """Recompute and store the score of these commercial partners, and move
+        those with automatic assignment to the profile whose range holds it;
+        each move is written in the customer's chatter."""
+        partners = self.filtered(lambda p: p.is_company or not p.parent_id).with_company(
+            company
+        )
+        if not partners:
+            return {}
+        scores = partners._relance_compute_scores(company, today=today)
+        Profile = self.env["relance.profile"].with_company(company)
+        ranged = Profile.search(
+            [("company_id", "=", company.id), ("use_score_range", "=", True)]
+        )
+        for partner in partners:
+            old_score = partner.relance_score
+            new_score = scores[partner.id]
+            if old_score != new_score:
+                partner.relance_score = new_score
+            if not partner.relance_profile_auto or partner.relance_excluded:
+                continue
+            target = next(
+                (p for p in ranged if p.score_min <= new_score <= p.score_max),
+                Profile,
+            )
+            old_profile = partner.relance_profile_id
+            if target and target != old_profile:
+                partner.relance_profile_id = target
+                partner.message_post(
+                    body=_(
+                        "Dunning profile changed from %(old)s to %(new)s: payment "
+                        "score %(old_score)s → %(new_score)s.",
+                        old=old_profile.display_name or _("none"),
+                        new=target.display_name,
+                        old_score=old_score,
+                        new_score=new_score,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        return scores
+
+    @api.model
+    def _cron_update_relance_scores(self):
+        """Nightly: recompute the scores of every customer with receivables."""
+        for company in self.env["res.company"].search([("relance_enabled", "=", True)]):
+            self.env["account.move.line"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT DISTINCT m.commercial_partner_id
+                      FROM account_move m
+                     WHERE m.company_id = %s
+                       AND m.move_type = 'out_invoice'
+                       AND m.state = 'posted'
+                       AND m.commercial_partner_id IS NOT NULL
+                    """,
+                    company.id,
+                )
+            )
+            partner_ids = [row[0] for row in self.env.cr.fetchall()]
+            for start in range(0, len(partner_ids), 500):
+                chunk = self.browse(partner_ids[start : start + 500])
+                chunk._relance_update_scores(company)

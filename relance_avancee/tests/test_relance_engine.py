@@ -1,0 +1,104 @@
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import RelanceCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceEngineScenario(RelanceCommon):
+    """A customer of each profile walked through time."""
+
+    def test_small_business_full_scenario(self):
+        partner = self._create_customer("Dupont SARL", self.profile_sme)
+        invoice = self._invoice(partner, 1200.0, "2026-03-31", invoice_date="2026-03-01")
+
+        # D-8: nothing yet.
+        with freeze_time("2026-03-23"):
+            stats = self._run("2026-03-23", partner)
+        self.assertEqual(stats.communications, 0)
+        self.assertFalse(self._history(partner))
+
+        # D-7: the courtesy notice, positive, by email, with the invoice PDF.
+        with freeze_time("2026-03-24"):
+            self._run("2026-03-24", partner)
+        courtesy = self._history(partner)
+        self.assertEqual(len(courtesy), 1)
+        self.assertRecordValues(
+            courtesy,
+            [
+                {
+                    "move_id": invoice.id,
+                    "kind": "courtesy",
+                    "channel": "email",
+                    "state": "sent",
+                    "tone": "positive",
+                    "days_overdue": -7,
+                }
+            ],
+        )
+        mails = self._mails(partner)
+        self.assertEqual(len(mails), 1)
+        self.assertEqual(mails.state, "outgoing")
+        self.assertIn("falling due soon", mails.subject)
+        self.assertIn(invoice.name, mails.body_html)
+        self.assertEqual(len(mails.attachment_ids), 1)
+        self.assertTrue(mails.attachment_ids.name.endswith(".pdf"))
+
+        # The same day again: nothing more.
+        with freeze_time("2026-03-24"):
+            stats = self._run("2026-03-24", partner)
+        self.assertEqual(stats.communications, 0)
+        self.assertEqual(len(self._mails(partner)), 1)
+
+        # D+3: first reminder; D+12: the firm one.
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", partner)
+        with freeze_time("2026-04-12"):
+            self._run("2026-04-12", partner)
+        mails = self._mails(partner)
+        self.assertEqual(len(mails), 3)
+        self.assertIn("payment required", mails[-1].subject)
+        self.assertEqual(
+            self._history(partner, kind="reminder").mapped("level_id.tone"),
+            ["positive", "firm"],
+        )
+
+        # D+18: a phone call, as an activity for the collector with the balance.
+        with freeze_time("2026-04-18"):
+            self._run("2026-04-18", partner)
+        call = self._history(partner, channel="phone")
+        self.assertEqual(call.state, "todo")
+        activity = call.communication_id.activity_id
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertIn(invoice.name, str(activity.note))
+        activity.action_feedback(feedback="Promised for next week")
+        self.assertEqual(call.state, "sent")
+
+        # D+30: the letter waits in the print queue until printed.
+        with freeze_time("2026-04-30"):
+            self._run("2026-04-30", partner)
+        letter = self._history(partner, channel="letter")
+        self.assertEqual(letter.state, "todo")
+        self.assertEqual(letter.communication_id.state, "todo")
+        letter.communication_id.action_print()
+        self.assertEqual(letter.state, "sent")
+
+        # D+45: the formal notice is a task for a person.
+        with freeze_time("2026-05-15"):
+            self._run("2026-05-15", partner)
+        notice = self._history(partner, channel="formal_notice")
+        self.assertEqual(notice.state, "todo")
+        self.assertTrue(notice.communication_id.manual)
+        self.assertTrue(notice.communication_id.activity_id)
+
+        # Paid: a thank-you message, once.
+        with freeze_time("2026-05-20"):
+            self._pay(invoice, "2026-05-20")
+            self._run("2026-05-20", partner)
+            self._run("2026-05-20", partner)
+        thanks = self._history(partner, kind="thanks")
+        self.assertEqual(len(thanks), 1)
+        self.assertEqual(thanks.state, "sent")
+        self.assertIn("thank you", self._mails(partner)[-1].subject)

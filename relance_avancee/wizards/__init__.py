@@ -1,0 +1,3 @@
+from . import relance_preview_wizard
+from . import relance_preview_line
+from . import relance_dispute_wizard
