@@ -1,4 +1,5 @@
 import logging
+import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -15,6 +16,8 @@ COMMUNICATION_STATES = [
     ("cancelled", "Cancelled"),
 ]
 LETTER_CHANNELS = ("letter", "formal_notice")
+# Stricter than Odoo's lenient normaliser, which accepts "jean@@x" as "@x".
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z0-9-]{2,}$")
 
 
 class RelanceCommunication(models.Model):
@@ -247,7 +250,8 @@ class RelanceCommunication(models.Model):
         if self.channel == "email" or self.kind == "thanks":
             if not recipient.email:
                 return _("%s has no email address.", recipient.display_name)
-            if not email_normalize(recipient.email):
+            normalized = email_normalize(recipient.email)
+            if not normalized or not EMAIL_RE.match(normalized):
                 return _(
                     "The email address %(email)s of %(partner)s is invalid.",
                     email=recipient.email,
@@ -461,9 +465,9 @@ class RelanceCommunication(models.Model):
                 )
             )
 
-    def _set_state(self, state, reason=False):
+    def _set_state(self, state, reason=False, from_states=("todo", "error")):
         for comm in self:
-            rows = comm.history_ids.filtered(lambda h: h.state in ("todo", "error"))
+            rows = comm.history_ids.filtered(lambda h: h.state in from_states)
             rows.write({"state": state, "reason": reason})
             comm.write({"state": state, "error_reason": reason})
         if state == "error":
@@ -482,5 +486,7 @@ class RelanceCommunication(models.Model):
             [("mail_message_id", "in", messages.ids), ("state", "=", "sent")]
         )
         comms._set_state(
-            "error", reason=_("The mail server refused the email: %s", reason or "")
+            "error",
+            reason=_("The mail server refused the email: %s", reason or ""),
+            from_states=("sent",),
         )

@@ -92,14 +92,10 @@ class RelanceDispute(models.Model):
         return disputes
 
     def action_accept(self):
-        """The customer is right: open the credit note wizard for the invoice."""
+        """The customer is right: open the credit note wizard for the invoice.
+        The dispute is accepted when the credit note is created."""
         self.ensure_one()
         self._check_open()
-        self.write({"state": "accepted", "date_resolved": fields.Date.context_today(self)})
-        self.move_id.message_post(
-            body=_("Dispute accepted by %s: a credit note is due.", self.env.user.name),
-            subtype_xmlid="mail.mt_note",
-        )
         return {
             "type": "ir.actions.act_window",
             "name": _("Credit note"),
@@ -113,6 +109,25 @@ class RelanceDispute(models.Model):
                 "relance_dispute_id": self.id,
             },
         }
+
+    def _accept_with_credit_note(self, credit_note):
+        """Record the credit note that settles this dispute."""
+        self.ensure_one()
+        self.write(
+            {
+                "state": "accepted",
+                "date_resolved": fields.Date.context_today(self),
+                "credit_note_id": credit_note.id,
+            }
+        )
+        self.move_id.message_post(
+            body=_(
+                "Dispute accepted by %(user)s: credit note %(credit_note)s.",
+                user=self.env.user.name,
+                credit_note=credit_note.display_name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def action_reject(self):
         """The customer is wrong: reminders resume."""

@@ -204,18 +204,20 @@ class RelanceEngine(models.AbstractModel):
 
     @api.model
     def _plan_moves(self, company, today, moves):
-        partners = (
-            self.env["res.partner"]
+        # Iterating keeps the prefetch of the whole set: one read for all.
+        partners = {
+            partner.id: partner
+            for partner in self.env["res.partner"]
             .with_company(company)
             .browse({m["partner_id"] for m in moves.values()})
-        )
+        }
         done = self._read_done_steps(list(moves))
         steps_by_profile = {}
         plans = []
         for move_id, move in moves.items():
             if move["in_dispute"]:
                 continue
-            partner = partners.browse(move["partner_id"])
+            partner = partners[move["partner_id"]]
             if partner.relance_excluded:
                 continue
             profile = partner._relance_get_profile(company)
@@ -257,10 +259,8 @@ class RelanceEngine(models.AbstractModel):
                     previous = (delay, max(made))
                 continue
             if delay < 0 and today >= plan.due_date:
-                plan.missed += [
-                    (level, _("The due date passed before the courtesy notice."))
-                    for level in missing
-                ]
+                reason = _("The due date passed before the courtesy notice.")
+                plan.missed += [(level, reason) for level in missing]
                 continue
             planned = plan.due_date + timedelta(days=delay)
             if previous:
@@ -282,6 +282,10 @@ class RelanceEngine(models.AbstractModel):
         """
         moves, credits = self._read_open_receivables(company, partner_ids)
         plans = self._plan_moves(company, today, moves)
+        # Read up front, so the query count does not depend on what is due.
+        currency = company.currency_id
+        min_amount = company.relance_min_amount
+        currency.rounding  # noqa: B018 - prefetch
         overdue = defaultdict(float)
         for move in moves.values():
             if move["due"] and move["due"] < today and not move["in_dispute"]:
@@ -317,15 +321,13 @@ class RelanceEngine(models.AbstractModel):
                 continue
             credit = credits.get(proposal.partner_id, 0.0)
             if credit and overdue.get(proposal.partner_id) and (
-                company.currency_id.compare_amounts(credit, overdue[proposal.partner_id]) >= 0
+                currency.compare_amounts(credit, overdue[proposal.partner_id]) >= 0
             ):
                 proposal.skip_reason = "blocked"
-            elif company.currency_id.compare_amounts(
-                proposal.amount, company.relance_min_amount
-            ) < 0:
+            elif currency.compare_amounts(proposal.amount, min_amount) < 0:
                 proposal.skip_reason = _(
                     "The amount due at this step is below the minimum of %s.",
-                    company.relance_min_amount,
+                    min_amount,
                 )
         return proposals
 
@@ -374,12 +376,15 @@ class RelanceEngine(models.AbstractModel):
             )
         )
         rows = self.env.cr.fetchall()
-        partners = (
-            self.env["res.partner"].with_company(company).browse({r[1] for r in rows})
-        )
+        partners = {
+            partner.id: partner
+            for partner in self.env["res.partner"]
+            .with_company(company)
+            .browse({r[1] for r in rows})
+        }
         result = defaultdict(list)
         for move_id, partner_id, reminded in rows:
-            partner = partners.browse(partner_id)
+            partner = partners[partner_id]
             profile = partner._relance_get_profile(company)
             if not profile or partner.relance_excluded or profile.thank_you == "none":
                 continue
@@ -442,7 +447,27 @@ class RelanceEngine(models.AbstractModel):
     @api.model
     def _lock_partners(self, partner_ids):
         """Lock these customers for this transaction; skip those another worker
-        holds, so two batches never serve the same customer at once."""
+        holds, so two batches never serve the same customer at once.
+
+        A customer another worker changed after this transaction's snapshot
+        cannot be locked (serialization failure): it is skipped too, as the
+        other worker served it.
+        """
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                return self._select_for_update_skip_locked(partner_ids)
+        except psycopg2.errors.SerializationFailure:
+            locked = set()
+            for partner_id in partner_ids:
+                try:
+                    with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                        locked |= self._select_for_update_skip_locked([partner_id])
+                except psycopg2.errors.SerializationFailure:
+                    continue
+            return locked
+
+    @api.model
+    def _select_for_update_skip_locked(self, partner_ids):
         self.env.cr.execute(
             SQL(
                 """

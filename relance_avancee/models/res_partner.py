@@ -153,7 +153,8 @@ class ResPartner(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT m.commercial_partner_id
+                SELECT m.commercial_partner_id,
+                       SUM(l.amount_residual) %(operator)s %(value)s
                   FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
                   JOIN account_account a ON a.id = l.account_id
@@ -163,7 +164,6 @@ class ResPartner(models.Model):
                    AND NOT l.reconciled
                    AND l.date_maturity < %(today)s
               GROUP BY m.commercial_partner_id
-                HAVING SUM(l.amount_residual) %(operator)s %(value)s
                 """,
                 company=company.id,
                 today=today,
@@ -171,21 +171,44 @@ class ResPartner(models.Model):
                 value=value or 0.0,
             )
         )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        return [("commercial_partner_id", "in", ids)]
+        rows = self.env.cr.fetchall()
+        matching = [pid for pid, match in rows if match]
+        # Customers with nothing overdue have 0: they match when 0 does.
+        zero_matches = {
+            "=": 0 == (value or 0.0),
+            "!=": 0 != (value or 0.0),
+            "<": 0 < (value or 0.0),
+            "<=": 0 <= (value or 0.0),
+            ">": 0 > (value or 0.0),
+            ">=": 0 >= (value or 0.0),
+        }[operator]
+        if zero_matches:
+            overdue_ids = [pid for pid, _match in rows]
+            return [
+                "|",
+                ("commercial_partner_id", "in", matching),
+                ("commercial_partner_id", "not in", overdue_ids),
+            ]
+        return [("commercial_partner_id", "in", matching)]
 
     def _compute_relance_history_summary(self):
         commercial = self.commercial_partner_id
         History = self.env["relance.history"]
         history_groups = History._read_group(
+            [("partner_id", "in", commercial.ids)],
+            ["partner_id"],
+            ["__count"],
+        )
+        last_groups = History._read_group(
             [
                 ("partner_id", "in", commercial.ids),
                 ("kind", "in", ("courtesy", "reminder")),
                 ("state", "in", ("sent", "todo")),
             ],
             ["partner_id"],
-            ["__count", "date:max", "level_id:array_agg"],
+            ["date:max"],
         )
+        last_dates = {partner.id: last_date for partner, last_date in last_groups}
         dispute_groups = self.env["relance.dispute"]._read_group(
             [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
         )
@@ -202,8 +225,8 @@ class ResPartner(models.Model):
         last_level = {}
         for row in last_rows:
             last_level.setdefault(row.partner_id.id, row.level_id)
-        for partner, count, last_date, _levels in history_groups:
-            summary[partner.id] = (count, last_date)
+        for partner, count in history_groups:
+            summary[partner.id] = (count, last_dates.get(partner.id, False))
         for partner in self:
             cid = partner.commercial_partner_id.id
             count, last_date = summary.get(cid, (0, False))

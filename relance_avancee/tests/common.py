@@ -141,7 +141,7 @@ class RelanceCommon(AccountTestInvoicingCommon):
     def _history(self, partner=None, **domain):
         dom = [("company_id", "=", self.company.id)]
         if partner:
-            dom.append(("partner_id", "=", partner.id))
+            dom.append(("partner_id", "in", partner.ids))
         dom += [(key, "=", value) for key, value in domain.items()]
         return self.env["relance.history"].search(dom, order="id")
 

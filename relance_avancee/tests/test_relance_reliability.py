@@ -1,0 +1,288 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
+
+from ..models.relance_engine import RunStats
+from .common import RelanceCommon
+
+
+class SimulatedCrash(BaseException):
+    """A crash that no ``except Exception`` catches, like a killed worker."""
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceReliability(RelanceCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.partners = cls.env["res.partner"]
+        cls.invoices = cls.env["account.move"]
+        for index in range(5):
+            partner = cls._create_customer(f"Client {index}", cls.profile_sme)
+            cls.partners |= partner
+            cls.invoices |= cls._invoice(partner, 100.0 + index, "2026-03-31")
+
+    def test_rerun_same_day_sends_nothing(self):
+        with freeze_time("2026-04-03"):
+            first = self._run("2026-04-03", self.partners)
+            second = self._run("2026-04-03", self.partners)
+        self.assertEqual(first.communications, 5)
+        self.assertEqual(second.communications, 0)
+        reminders = self._history(kind="reminder")
+        self.assertEqual(len(reminders), 5)
+        self.assertEqual(set(reminders.mapped("state")), {"sent"})
+        for partner in self.partners:
+            self.assertEqual(len(self._mails(partner)), 1)
+
+    def test_missed_day_is_caught_up(self):
+        # The first reminder is due at D+3; the batch did not run that day.
+        with freeze_time("2026-04-05"):
+            self._run("2026-04-05", self.partners[0])
+        row = self._history(self.partners[0], kind="reminder")
+        self.assertEqual(row.state, "sent")
+        self.assertEqual(row.level_id.delay, 3)
+        # The missed courtesy notice is recorded as skipped, with its reason.
+        courtesy = self._history(self.partners[0], kind="courtesy")
+        self.assertEqual(courtesy.state, "skipped")
+        self.assertIn("courtesy", courtesy.reason)
+
+    def test_never_two_steps_at_once_after_a_long_pause(self):
+        # 40 days late and never reminded: the first reminder only; the second
+        # follows after the scenario's spacing (12 - 3 = 9 days).
+        with freeze_time("2026-05-10"):
+            self._run("2026-05-10", self.partners[0])
+        self.assertEqual(self._history(self.partners[0], kind="reminder").level_id.delay, 3)
+        with freeze_time("2026-05-18"):
+            stats = self._run("2026-05-18", self.partners[0])
+        self.assertEqual(stats.communications, 0)
+        with freeze_time("2026-05-19"):
+            self._run("2026-05-19", self.partners[0])
+        self.assertEqual(
+            self._history(self.partners[0], kind="reminder").level_id.mapped("delay"), [3, 12]
+        )
+
+    def test_crash_then_rerun_sends_each_step_once(self):
+        self.company.relance_batch_size = 2
+        Communication = type(self.env["relance.communication"])
+        original = Communication._dispatch
+        calls = []
+
+        def crashing_dispatch(comm, *args, **kwargs):
+            calls.append(comm.partner_id.id)
+            if len(calls) == 3:
+                raise SimulatedCrash()
+            return original(comm, *args, **kwargs)
+
+        with freeze_time("2026-04-03"):
+            # Not assertRaises: Odoo's rolls the whole block back to a savepoint.
+            crashed = False
+            with patch.object(Communication, "_dispatch", crashing_dispatch):
+                try:
+                    self._run("2026-04-03", self.partners)
+                except SimulatedCrash:
+                    crashed = True
+            self.assertTrue(crashed)
+            # The first batch (2 customers) was kept; the batch in progress lost.
+            self.assertEqual(len(self._history(kind="reminder")), 2)
+            stats = self._run("2026-04-03", self.partners)
+        self.assertEqual(stats.communications, 3)
+        reminders = self._history(kind="reminder")
+        self.assertEqual(len(reminders), 5)
+        self.assertEqual(sorted(reminders.move_id.ids), sorted(self.invoices.ids))
+        for partner in self.partners:
+            self.assertEqual(len(self._mails(partner)), 1, partner.name)
+
+    def test_payment_between_scan_and_send_stops_the_reminder(self):
+        partner = self.partners[0]
+        invoice = self.invoices[0]
+        today = fields.Date.to_date("2026-04-03")
+        with freeze_time(today):
+            proposals = self.engine._scan(self.company, today, partner.ids)
+            self.assertEqual(len([p for p in proposals if not p.skip_reason]), 1)
+            self._pay(invoice, today)
+            stats = RunStats()
+            self.engine._process_partner(
+                self.company, today, partner.id, proposals, [], stats
+            )
+        row = self._history(partner, kind="reminder")
+        self.assertEqual(row.state, "cancelled")
+        self.assertIn("paid", row.reason)
+        self.assertEqual(row.communication_id.state, "cancelled")
+        self.assertFalse(self._mails(partner))
+
+    def test_unique_key_refuses_a_second_row(self):
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", self.partners[0])
+        row = self._history(self.partners[0], kind="reminder")
+        with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            row.copy()
+
+    def test_mail_failure_is_an_error_and_retry_sends_once(self):
+        partner = self.partners[0]
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", partner)
+        row = self._history(partner, kind="reminder")
+        mail = self._mails(partner)
+        self.assertEqual(mail.state, "outgoing")
+        with (
+            patch.object(
+                IrMailServer,
+                "send_email",
+                side_effect=MailDeliveryException("550 Mailbox unavailable"),
+            ),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            mail.send(raise_exception=False)
+        self.assertEqual(mail.state, "exception")
+        self.assertEqual(row.state, "error")
+        self.assertIn("550 Mailbox unavailable", row.reason)
+        comm = row.communication_id
+        self.assertEqual(comm.state, "error")
+
+        comm.action_retry()
+        self.assertEqual(row.state, "sent")
+        self.assertEqual(comm.retry_count, 1)
+        self.assertEqual(len(self._mails(partner)), 2)
+        with self.assertRaises(UserError):
+            comm.action_retry()
+        self.assertEqual(len(self._mails(partner)), 2)
+
+    def test_retry_of_a_paid_invoice_sends_nothing(self):
+        partner = self.partners[1]
+        partner.email = "not-an-email"
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", partner)
+        comm = self._history(partner, kind="reminder").communication_id
+        self.assertEqual(comm.state, "error")
+        self._pay(self.invoices[1], "2026-04-04")
+        partner.email = "client1@example.com"
+        comm.action_retry()
+        self.assertEqual(comm.state, "cancelled")
+        self.assertFalse(self._mails(partner))
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceConcurrency(TransactionCase):
+    """Two batches on two real cursors (committed data, real row locks)."""
+
+    def setUp(self):
+        super().setUp()
+        self.today = fields.Date.context_today(self.env["res.partner"])
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            profile = env.ref("relance_avancee.relance_profile_sme")
+            partners = env["res.partner"]
+            for index in range(3):
+                partners |= env["res.partner"].with_company(company).create(
+                    {
+                        "name": f"Concurrent customer {index}",
+                        "is_company": True,
+                        "email": f"concurrent{index}@example.com",
+                        "relance_profile_id": profile.id,
+                        "relance_profile_auto": False,
+                    }
+                )
+            moves = env["account.move"].with_company(company).create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "invoice_date": self.today - timedelta(days=5),
+                        "invoice_date_due": self.today - timedelta(days=5),
+                        "invoice_line_ids": [
+                            Command.create({"name": "Services", "quantity": 1, "price_unit": 50.0})
+                        ],
+                    }
+                    for partner in partners
+                ]
+            )
+            moves.action_post()
+            self.company_id = company.id
+            self.partner_ids = partners.ids
+            self.move_ids = moves.ids
+        self.addCleanup(self._exclude_partners)
+
+    def _exclude_partners(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].browse(self.company_id)
+            env["res.partner"].with_company(company).browse(self.partner_ids).write(
+                {"relance_excluded": True}
+            )
+
+    def _engine(self, cr):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        return env["relance.engine"], env["res.company"].browse(self.company_id)
+
+    def _count_rows_and_mails(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """SELECT move_id, level_id, count(*) FROM relance_history
+                    WHERE move_id = ANY(%s) AND kind = 'reminder'
+                 GROUP BY move_id, level_id""",
+                [self.move_ids],
+            )
+            rows = cr.fetchall()
+            cr.execute(
+                """SELECT count(*) FROM mail_mail m
+                     JOIN mail_mail_res_partner_rel r ON r.mail_mail_id = m.id
+                    WHERE r.res_partner_id = ANY(%s)""",
+                [self.partner_ids],
+            )
+            mails = cr.fetchone()[0]
+        return rows, mails
+
+    def test_two_batches_at_once_take_different_customers(self):
+        cr_a = self.registry.cursor()
+        cr_b = self.registry.cursor()
+        try:
+            engine_a, company_a = self._engine(cr_a)
+            engine_b, company_b = self._engine(cr_b)
+            stats_a = engine_a._run(company_a, self.today, self.partner_ids)
+            # Batch A holds its customers until it commits: B skips them.
+            stats_b = engine_b._run(company_b, self.today, self.partner_ids)
+            cr_a.commit()
+            cr_b.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self.assertEqual(stats_a.communications, 3)
+        self.assertEqual(stats_b.locked, 3)
+        self.assertEqual(stats_b.communications, 0)
+        rows, mails = self._count_rows_and_mails()
+        self.assertEqual(len(rows), 3)
+        self.assertTrue(all(count == 1 for _move, _level, count in rows))
+        self.assertEqual(mails, 3)
+
+    def test_batch_with_a_stale_snapshot_sends_nothing_twice(self):
+        cr_a = self.registry.cursor()
+        cr_b = self.registry.cursor()
+        try:
+            engine_a, company_a = self._engine(cr_a)
+            engine_b, company_b = self._engine(cr_b)
+            # B reads first (its snapshot predates A's work)...
+            engine_b._scan(company_b, self.today, self.partner_ids)
+            # ...A serves everybody and commits...
+            stats_a = engine_a._run(company_a, self.today, self.partner_ids)
+            cr_a.commit()
+            # ...then B acts on what it saw: the unique key and the locks stop it.
+            stats_b = engine_b._run(company_b, self.today, self.partner_ids)
+            cr_b.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self.assertEqual(stats_a.communications, 3)
+        self.assertEqual(stats_b.sent, 0)
+        rows, mails = self._count_rows_and_mails()
+        self.assertEqual(len(rows), 3)
+        self.assertTrue(all(count == 1 for _move, _level, count in rows))
+        self.assertEqual(mails, 3)
