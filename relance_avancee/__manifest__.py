@@ -25,6 +25,7 @@
         "views/relance_communication_views.xml",
         "views/relance_dispute_views.xml",
         "views/res_partner_views.xml",
+        "views/relance_customer_balance_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "report/relance_letter_templates.xml",

@@ -11,4 +11,5 @@ from . import account_partial_reconcile
 from . import mail_activity
 from . import mail_mail
 from . import relance_engine
+from . import relance_customer_balance
 from . import res_config_settings

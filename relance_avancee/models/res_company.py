@@ -74,7 +74,10 @@ class ResCompany(models.Model):
                 source = self.env.ref(f"relance_avancee.{xmlid}", raise_if_not_found=False)
                 if not source:
                     continue
-                profile = source.sudo().with_context(relance_keep_name=True).copy(
+                # The shipped profiles belong to the main company, which the
+                # user creating a company may not see.
+                source = source.sudo()
+                profile = source.with_context(relance_keep_name=True).copy(
                     {
                         "company_id": company.id,
                         "use_score_range": source.use_score_range,

@@ -1,0 +1,103 @@
+from odoo import _, fields, models, tools
+from odoo.tools import SQL
+
+
+class RelanceCustomerBalance(models.Model):
+    """The collector's worklist: one row per customer and company with an open
+    receivable balance, read from the ledger by one grouped SQL view, so it can
+    be sorted by overdue amount or age on any ledger size."""
+
+    _name = "relance.customer.balance"
+    _description = "Customer balance to collect"
+    _auto = False
+    _order = "amount_overdue desc, partner_id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_due = fields.Monetary(string="Total due", readonly=True)
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+    oldest_due_date = fields.Date(string="Oldest due date", readonly=True)
+    days_overdue = fields.Integer(string="Oldest overdue (days)", readonly=True)
+    overdue_count = fields.Integer(string="Overdue invoices", readonly=True)
+    profile_id = fields.Many2one("relance.profile", string="Profile", readonly=True)
+    score = fields.Integer(string="Payment score", readonly=True)
+    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    excluded = fields.Boolean(string="Never remind", readonly=True)
+    last_reminder_date = fields.Date(string="Last reminder", readonly=True)
+    dispute_count = fields.Integer(string="Open disputes", readonly=True)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE VIEW %(table)s AS (
+                    SELECT MIN(l.id) AS id,
+                           m.commercial_partner_id AS partner_id,
+                           l.company_id,
+                           c.currency_id,
+                           SUM(l.amount_residual) AS amount_due,
+                           COALESCE(SUM(l.amount_residual)
+                               FILTER (WHERE l.date_maturity < CURRENT_DATE), 0)
+                               AS amount_overdue,
+                           MIN(l.date_maturity) FILTER (
+                               WHERE l.date_maturity < CURRENT_DATE
+                                 AND l.amount_residual > 0) AS oldest_due_date,
+                           COALESCE(CURRENT_DATE - MIN(l.date_maturity) FILTER (
+                               WHERE l.date_maturity < CURRENT_DATE
+                                 AND l.amount_residual > 0), 0) AS days_overdue,
+                           COUNT(DISTINCT l.move_id) FILTER (
+                               WHERE l.date_maturity < CURRENT_DATE
+                                 AND l.amount_residual > 0) AS overdue_count,
+                           COALESCE(
+                               (p.relance_profile_id ->> l.company_id::text)::int,
+                               c.relance_default_profile_id) AS profile_id,
+                           COALESCE((p.relance_score ->> l.company_id::text)::int, 50)
+                               AS score,
+                           (p.relance_collector_id ->> l.company_id::text)::int
+                               AS collector_id,
+                           p.user_id,
+                           COALESCE((p.relance_excluded ->> l.company_id::text)::bool,
+                                    FALSE) AS excluded,
+                           (SELECT MAX(h.date) FROM relance_history h
+                             WHERE h.partner_id = m.commercial_partner_id
+                               AND h.company_id = l.company_id
+                               AND h.kind IN ('courtesy', 'reminder')
+                               AND h.state = 'sent') AS last_reminder_date,
+                           (SELECT COUNT(*) FROM relance_dispute d
+                             WHERE d.partner_id = m.commercial_partner_id
+                               AND d.company_id = l.company_id
+                               AND d.state = 'open') AS dispute_count
+                      FROM account_move_line l
+                      JOIN account_move m ON m.id = l.move_id
+                      JOIN account_account a ON a.id = l.account_id
+                      JOIN res_partner p ON p.id = m.commercial_partner_id
+                      JOIN res_company c ON c.id = l.company_id
+                     WHERE l.parent_state = 'posted'
+                       AND a.account_type = 'asset_receivable'
+                       AND NOT l.reconciled
+                  GROUP BY m.commercial_partner_id, l.company_id, c.currency_id,
+                           c.relance_default_profile_id, p.id
+                    HAVING SUM(l.amount_residual) != 0
+                )
+                """,
+                table=SQL.identifier(self._table),
+            )
+        )
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return self.partner_id._get_records_action(name=self.partner_id.display_name)
+
+    def action_preview(self):
+        """Preview and send the reminders of the selected customers."""
+        return self.env["relance.preview.wizard"]._action_open(partners=self.partner_id)
+
+    def action_view_history(self):
+        self.ensure_one()
+        action = self.partner_id.action_view_relance_history()
+        action["name"] = _("Reminders of %s", self.partner_id.display_name)
+        return action
