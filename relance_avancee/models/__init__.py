@@ -10,6 +10,7 @@ from . import account_move_line
 from . import account_partial_reconcile
 from . import mail_activity
 from . import mail_mail
+from . import sms_sms
 from . import relance_engine
 from . import relance_customer_balance
 from . import res_config_settings

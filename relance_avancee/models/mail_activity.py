@@ -18,7 +18,7 @@ class MailActivity(models.Model):
             comms.with_context(relance_skip_activity_hook=True).write(
                 {"activity_id": False}
             )
-            comms._mark_sent()
+            comms._mark_sent(by_person=True)
         return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
 
     def unlink(self):

@@ -10,7 +10,7 @@ class MailMail(models.Model):
         if failure_type:
             failed = self.filtered(lambda m: m.mail_message_id and m.model == "res.partner")
             if failed:
-                self.env["relance.communication"]._on_mail_failure(
+                self.env["relance.communication"]._on_delivery_failure(
                     failed.mail_message_id, failure_reason or failure_type
                 )
         return super()._postprocess_sent_message(

@@ -191,12 +191,12 @@ class RelanceCommunication(models.Model):
             raise UserError(_("Print letters of one kind at a time."))
         pending = letters.filtered(lambda c: c.state == "todo")
         pending._check_lines_still_due()
-        pending.filtered(lambda c: c.state == "todo")._mark_sent()
+        pending.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
         return reports.report_action(letters)
 
     def action_mark_done(self):
         """Record a task (phone call, manual step) as done."""
-        self.filtered(lambda c: c.state == "todo")._mark_sent()
+        self.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
         return True
 
     # ------------------------------------------------------------------
@@ -227,7 +227,7 @@ class RelanceCommunication(models.Model):
         Bad recipient data ends as an error state with its reason; the other
         communications go on.
         """
-        for comm in self:
+        for comm in self.with_context(relance_by_person=from_person):
             if comm.manual and not from_person:
                 comm._schedule_activity()
                 continue
@@ -445,11 +445,23 @@ class RelanceCommunication(models.Model):
             {"user_id": user.id}
         )
 
-    def _mark_sent(self):
+    def _mark_sent(self, by_person=None):
+        """Record these communications as made: by the batch on its day, or by
+        a person today."""
         now = fields.Datetime.now()
+        if by_person is None:
+            by_person = self.env.context.get("relance_by_person", False)
+        today = fields.Date.context_today(self)
         for comm in self:
             rows = comm.history_ids.filtered(lambda h: h.state in ("todo", "error"))
-            rows.write({"state": "sent", "sent_date": now, "reason": False})
+            rows.write(
+                {
+                    "state": "sent",
+                    "sent_date": now,
+                    "done_date": today if by_person else comm.date,
+                    "reason": False,
+                }
+            )
             comm.write({"state": "sent", "sent_date": now, "error_reason": False})
             if comm.activity_id:
                 comm.activity_id.with_context(relance_skip_activity_hook=True).action_feedback(
@@ -480,13 +492,19 @@ class RelanceCommunication(models.Model):
             moves._message_log_batch(bodies={move.id: body for move in moves})
 
     @api.model
-    def _on_mail_failure(self, messages, reason):
-        """Called when the mail queue could not deliver ``messages``."""
+    def _on_delivery_failure(self, messages, reason, channel="email"):
+        """The mail or SMS queue could not deliver ``messages``: their
+        communications go to error, to be fixed and sent again once."""
         comms = self.sudo().search(
-            [("mail_message_id", "in", messages.ids), ("state", "=", "sent")]
+            [
+                ("mail_message_id", "in", messages.ids),
+                ("state", "=", "sent"),
+                ("channel", "=", channel) if channel == "sms" else ("channel", "!=", "sms"),
+            ]
         )
-        comms._set_state(
-            "error",
-            reason=_("The mail server refused the email: %s", reason or ""),
-            from_states=("sent",),
+        message = (
+            _("The SMS provider refused the SMS: %s", reason or "")
+            if channel == "sms"
+            else _("The mail server refused the email: %s", reason or "")
         )
+        comms._set_state("error", reason=message, from_states=("sent",))

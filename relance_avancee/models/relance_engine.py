@@ -37,6 +37,7 @@ class MovePlan:
     levels: object  # relance.level recordset: the levels of the next step
     planned_date: date | None = None
     missed: list = field(default_factory=list)  # [(level, reason)] to skip
+    waiting: object = None  # relance.level recordset still to do by a person
 
 
 @dataclass
@@ -163,7 +164,7 @@ class RelanceEngine(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT move_id, level_id, cycle, state, date
+                SELECT move_id, level_id, cycle, state, COALESCE(done_date, date)
                   FROM relance_history
                  WHERE move_id = ANY(%s)
                    AND kind IN ('courtesy', 'reminder')
@@ -237,7 +238,7 @@ class RelanceEngine(models.AbstractModel):
                 levels=self.env["relance.level"],
             )
             self._plan_next_step(plan, steps_by_profile[profile], done.get(move_id, {}), today)
-            if plan.levels or plan.missed:
+            if plan.levels or plan.missed or plan.waiting:
                 plans.append(plan)
         return plans
 
@@ -253,6 +254,13 @@ class RelanceEngine(models.AbstractModel):
                 and done[(level.id, plan.cycle)][0] != "cancelled"
             }
             missing = levels.filtered(lambda lvl, r=recorded: lvl not in r)
+            if any(state == "todo" for state, _day in recorded.values()):
+                # A step still waiting for a person (a call, a letter to print,
+                # a manual sending) holds the scenario: nothing escalates past it.
+                plan.waiting = levels.filtered(
+                    lambda lvl, r=recorded: lvl in r and r[lvl][0] == "todo"
+                )
+                return
             made = [day for state, day in recorded.values() if state != "skipped"]
             if not missing:
                 if made:

@@ -96,6 +96,12 @@ class RelanceHistory(models.Model):
     )
     reason = fields.Text(readonly=True, help="Why this step failed or was skipped.")
     sent_date = fields.Datetime(readonly=True)
+    done_date = fields.Date(
+        string="Done on",
+        readonly=True,
+        help="The day the step was made: the batch's day, or the day a person "
+        "did it. The scenario's next step is spaced from it.",
+    )
     user_id = fields.Many2one("res.users", string="Responsible", readonly=True)
 
     def init(self):

@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -86,3 +88,155 @@ class ResCompany(models.Model):
                 if xmlid == "relance_profile_sme":
                     default_profile = profile
             company.sudo().relance_default_profile_id = default_profile
+
+    def _relance_demo_populate(self):
+        """Demo data only: give the demo company its chart of accounts, a
+        collector, customers of each profile with invoices dated from today
+        (due soon, overdue by various ages, partly paid, paid on time and late,
+        one in dispute), their payment scores, and a few days of dunning
+        batches, so the product is visible at first login whatever the day."""
+        self.ensure_one()
+        company = self
+        env = self.env
+        if not env["res.lang"]._lang_get("fr_FR").active:
+            env["res.lang"]._activate_lang("fr_FR")
+            env["ir.module.module"].search([("state", "=", "installed")])._update_translations(
+                ["fr_FR"]
+            )
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        admin = env.ref("base.user_admin")
+        admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+        env = env(context=dict(env.context, allowed_company_ids=[company.id], lang="en_US"))
+        self = self.with_env(env)  # noqa: PLW0642 - work inside the demo company
+        env["res.partner.bank"].create(
+            {
+                "acc_number": "FR76 3000 4000 0300 0012 3456 789",
+                "partner_id": company.partner_id.id,
+                "company_id": company.id,
+            }
+        )
+        collector = env["res.users"].with_context(no_reset_password=True).create(
+            {
+                "name": "Claire Recouvrement",
+                "login": "claire.recouvrement@relance-demo.example.com",
+                "email": "claire.recouvrement@relance-demo.example.com",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            env.ref("base.group_user").id,
+                            env.ref("account.group_account_invoice").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        env["ir.model.data"]._update_xmlids(
+            [
+                {
+                    "xml_id": "relance_avancee.relance_user_collector_demo",
+                    "record": collector,
+                    "noupdate": True,
+                }
+            ]
+        )
+        company.relance_default_collector_id = collector
+        profiles = env["relance.profile"].search([("company_id", "=", company.id)])
+        by_name = {profile.with_context(lang="en_US").name: profile for profile in profiles}
+
+        def customer(xmlid, profile_name, lang="fr_FR", auto=True, **values):
+            partner = env.ref(f"relance_avancee.{xmlid}").with_company(company)
+            partner.write(
+                dict(
+                    values,
+                    lang=lang,
+                    relance_profile_id=by_name[profile_name].id,
+                    relance_profile_auto=auto,
+                    relance_collector_id=collector.id,
+                )
+            )
+            return partner
+
+        hexagone = customer(
+            "relance_partner_hexagone_demo", "Key account", auto=False, user_id=admin.id
+        )
+        nordwind = customer(
+            "relance_partner_nordwind_demo", "Export customer", lang="en_US", auto=False
+        )
+        martin = customer("relance_partner_martin_demo", "Small business")
+        dubois = customer("relance_partner_dubois_demo", "Small business")
+        rapides = customer("relance_partner_rapides_demo", "Small business")
+        pixel = customer("relance_partner_pixel_demo", "Small business")
+
+        today = fields.Date.context_today(self)
+        day = lambda offset: today + timedelta(days=offset)  # noqa: E731
+        invoices = {}
+
+        def invoice(key, partner, amount, due_in, label):
+            move = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": day(due_in - 30),
+                    "invoice_date_due": day(due_in),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": label, "quantity": 1, "price_unit": amount, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
+            move.action_post()
+            invoices[key] = move
+            return move
+
+        def pay(move, on, amount=None):
+            values = {"payment_date": day(on)}
+            if amount:
+                values["amount"] = amount
+            env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=move.ids
+            ).create(values)._create_payments()
+
+        invoice("hexagone_1", hexagone, 48000.0, -35, "Déploiement logistique – phase 1")
+        invoice("hexagone_2", hexagone, 12500.0, 6, "Maintenance annuelle")
+        invoice("nordwind_1", nordwind, 8400.0, -20, "Freight forwarding, March")
+        invoice("nordwind_2", nordwind, 3200.0, 8, "Customs brokerage")
+        invoice("martin_1", martin, 1250.0, -4, "Fournitures de boulangerie")
+        invoice("martin_2", martin, 860.0, 7, "Farine bio, 20 sacs")
+        pay(invoice("martin_3", martin, 540.0, -40, "Levure et sel"), -42)
+        pay(invoice("dubois_1", dubois, 2300.0, -15, "Restauration de mobilier"), -10, 1000.0)
+        pay(invoice("dubois_2", dubois, 1800.0, -60, "Vernis et finitions"), -30)
+        invoice("rapides_1", rapides, 3900.0, -70, "Transport Nantes – Lille")
+        invoice("rapides_2", rapides, 2100.0, -12, "Transport Nantes – Rennes")
+        pay(invoice("rapides_3", rapides, 1500.0, -100, "Transport Nantes – Paris"), -45)
+        pay(invoice("rapides_4", rapides, 1700.0, -130, "Transport Nantes – Brest"), -70)
+        invoice("pixel_1", pixel, 4200.0, -25, "Refonte du site web")
+        invoice("pixel_2", pixel, 950.0, -9, "Shooting photo produits")
+        env["ir.model.data"]._update_xmlids(
+            [
+                {
+                    "xml_id": f"relance_avancee.relance_invoice_{key}_demo",
+                    "record": move,
+                    "noupdate": True,
+                }
+                for key, move in invoices.items()
+            ]
+        )
+        env["relance.dispute"].create(
+            {
+                "move_id": invoices["pixel_1"].id,
+                "reason": "late_delivery",
+                "owner_id": admin.id,
+                "note": "<p>Le site a été livré trois semaines après la date prévue.</p>",
+            }
+        )
+        # Payment behaviour: Transports Rapides pays late and moves to the
+        # at-risk profile, with a trace in its chatter.
+        (hexagone | nordwind | martin | dubois | rapides | pixel)._relance_update_scores(
+            company, today=today
+        )
+        engine = env["relance.engine"].with_context(relance_no_commit=True)
+        for offset in (-30, -20, -12, -5, 0):
+            engine._run(company, day(offset))

@@ -242,23 +242,30 @@ class ResPartner(models.Model):
             company, today, partner_ids=self.commercial_partner_id.ids
         )
         next_by_partner = {}
+        waiting_by_partner = {}
         for plan in plans:
+            if plan.waiting:
+                waiting_by_partner.setdefault(plan.partner_id, plan.waiting[0])
             if not plan.levels:
                 continue
             current = next_by_partner.get(plan.partner_id)
             if current is None or plan.planned_date < current.planned_date:
                 next_by_partner[plan.partner_id] = plan
         for partner in self:
-            plan = next_by_partner.get(partner.commercial_partner_id.id)
-            partner.relance_next_step = (
-                _(
+            cid = partner.commercial_partner_id.id
+            plan = next_by_partner.get(cid)
+            if plan:
+                partner.relance_next_step = _(
                     "%(step)s on %(date)s",
                     step=plan.levels[0].name,
                     date=fields.Date.to_string(max(plan.planned_date, today)),
                 )
-                if plan
-                else False
-            )
+            elif cid in waiting_by_partner:
+                partner.relance_next_step = _(
+                    "%s: waiting to be done", waiting_by_partner[cid].name
+                )
+            else:
+                partner.relance_next_step = False
 
     # ------------------------------------------------------------------
     # Actions

@@ -73,7 +73,8 @@ class TestRelanceEngineScenario(RelanceCommon):
         self.assertEqual(activity.user_id, self.collector)
         self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
         self.assertIn(invoice.name, str(activity.note))
-        activity.action_feedback(feedback="Promised for next week")
+        with freeze_time("2026-04-18"):
+            activity.action_feedback(feedback="Promised for next week")
         self.assertEqual(call.state, "sent")
 
         # D+30: the letter waits in the print queue until printed.
@@ -82,7 +83,8 @@ class TestRelanceEngineScenario(RelanceCommon):
         letter = self._history(partner, channel="letter")
         self.assertEqual(letter.state, "todo")
         self.assertEqual(letter.communication_id.state, "todo")
-        letter.communication_id.action_print()
+        with freeze_time("2026-04-30"):
+            letter.communication_id.action_print()
         self.assertEqual(letter.state, "sent")
 
         # D+45: the formal notice is a task for a person.

@@ -150,7 +150,8 @@ class TestRelanceBadInput(RelanceCommon):
         for day in ("2026-03-04", "2026-03-13", "2026-03-19"):
             with freeze_time(day):
                 self._run(day, partner)
-        self._history(partner, channel="phone").communication_id.action_mark_done()
+        with freeze_time("2026-03-19"):
+            self._history(partner, channel="phone").communication_id.action_mark_done()
         with freeze_time("2026-03-31"):
             self._run("2026-03-31", partner)
         self._assert_error(partner, "street, zip code", channel="letter")

@@ -9,6 +9,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
+from odoo.addons.sms.tools.sms_api import SmsApi
 
 from ..models.relance_engine import RunStats
 from .common import RelanceCommon
@@ -154,6 +155,55 @@ class TestRelanceReliability(RelanceCommon):
         with self.assertRaises(UserError):
             comm.action_retry()
         self.assertEqual(len(self._mails(partner)), 2)
+
+    def test_sms_refused_by_provider_is_an_error(self):
+        partner = self._create_customer("Sms Refuse", self.profile_risk)
+        self._invoice(partner, 100.0, "2026-03-31")
+        with freeze_time("2026-04-01"):
+            self._run("2026-04-01", partner)
+        row = self._history(partner, channel="sms")
+        self.assertEqual(row.state, "sent")
+        sms = self.env["sms.sms"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(sms.state, "outgoing")
+
+        # IAP is out of reach here: the provider's answer is mocked, not our code.
+        def provider_refuses(_api, messages, delivery_reports_url=False):
+            return [
+                {"uuid": number["uuid"], "state": "wrong_number_format"}
+                for message in messages
+                for number in message["numbers"]
+            ]
+
+        with patch.object(SmsApi, "_send_sms_batch", provider_refuses):
+            sms._send()
+        self.assertEqual(sms.state, "error")
+        self.assertEqual(row.state, "error")
+        self.assertIn("SMS provider refused", row.reason)
+        # The email of the same step is untouched.
+        self.assertEqual(self._history(partner, channel="email", kind="reminder").state, "sent")
+
+    def test_step_waiting_for_a_person_holds_the_scenario(self):
+        partner = self.partners[0]
+        for day in ("2026-04-03", "2026-04-12", "2026-04-18"):
+            with freeze_time(day):
+                self._run(day, partner)
+        call = self._history(partner, channel="phone")
+        self.assertEqual(call.state, "todo")
+        # Nobody called: the letter (D+30) waits.
+        with freeze_time("2026-05-05"):
+            stats = self._run("2026-05-05", partner)
+            self.assertIn("waiting", partner.relance_next_step)
+        self.assertEqual(stats.communications, 0)
+        self.assertFalse(self._history(partner, channel="letter"))
+        # The call is done on May 6: the letter follows 12 days later (30 - 18).
+        with freeze_time("2026-05-06"):
+            call.communication_id.action_mark_done()
+        self.assertEqual(str(call.done_date), "2026-05-06")
+        with freeze_time("2026-05-17"):
+            self.assertEqual(self._run("2026-05-17", partner).communications, 0)
+        with freeze_time("2026-05-18"):
+            self._run("2026-05-18", partner)
+        self.assertEqual(self._history(partner, channel="letter").state, "todo")
 
     def test_retry_of_a_paid_invoice_sends_nothing(self):
         partner = self.partners[1]
