@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import psycopg2.errors
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, modules
 from odoo.tools import SQL, config, mute_logger
 
 _logger = logging.getLogger(__name__)
@@ -492,7 +492,11 @@ class RelanceEngine(models.AbstractModel):
     def _commit_batch(self):
         """Commit the batch just done, so a crash loses at most the next one.
         Never inside tests, where the test's transaction must stay whole."""
-        testing = config["test_enable"] or getattr(threading.current_thread(), "testing", False)
+        testing = (
+            config["test_enable"]
+            or modules.module.current_test
+            or getattr(threading.current_thread(), "testing", False)
+        )
         if testing or self.env.context.get("relance_no_commit"):
             return
         self.env.cr.commit()  # pylint: disable=invalid-commit
