@@ -6,8 +6,10 @@ class AccountMoveLine(models.Model):
 
     def _relance_update_partner_scores_from_lines(self):
         receivable = self.filtered(
-            lambda line: line.account_id.account_type == "asset_receivable"
-            and line.move_id.commercial_partner_id
+            lambda line: (
+                line.account_id.account_type == "asset_receivable"
+                and line.move_id.commercial_partner_id
+            )
         )
         for company in receivable.company_id:
             partners = receivable.filtered(

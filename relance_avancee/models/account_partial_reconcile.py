@@ -19,5 +19,6 @@ class AccountPartialReconcile(models.Model):
     def _relance_update_partner_scores(self):
         """A payment reconciled (or unreconciled) changes its customer's payment
         behaviour: recompute the score at once, at the payment's real date."""
-        (self.debit_move_id | self.credit_move_id)._relance_update_partner_scores_from_lines()
-
+        (
+            self.debit_move_id | self.credit_move_id
+        )._relance_update_partner_scores_from_lines()

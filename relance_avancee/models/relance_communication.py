@@ -44,12 +44,11 @@ class RelanceCommunication(models.Model):
     )
     recipient_id = fields.Many2one(
         "res.partner",
-        string="Recipient",
         readonly=True,
         help="The customer's billing contact when it has one.",
     )
-    level_id = fields.Many2one("relance.level", string="Level", readonly=True)
-    profile_id = fields.Many2one("relance.profile", string="Profile", readonly=True)
+    level_id = fields.Many2one("relance.level", readonly=True)
+    profile_id = fields.Many2one("relance.profile", readonly=True)
     kind = fields.Selection(
         [
             ("courtesy", "Courtesy notice"),
@@ -87,8 +86,12 @@ class RelanceCommunication(models.Model):
         store=True,
     )
     error_reason = fields.Text(readonly=True)
-    mail_message_id = fields.Many2one("mail.message", readonly=True, index="btree_not_null")
-    activity_id = fields.Many2one("mail.activity", readonly=True, index="btree_not_null")
+    mail_message_id = fields.Many2one(
+        "mail.message", readonly=True, index="btree_not_null"
+    )
+    activity_id = fields.Many2one(
+        "mail.activity", readonly=True, index="btree_not_null"
+    )
     sms_number = fields.Char(string="SMS number", readonly=True)
     retry_count = fields.Integer(readonly=True)
 
@@ -125,11 +128,13 @@ class RelanceCommunication(models.Model):
         )
 
     def _get_totals(self):
-        """Amounts due per currency: ``[{'currency': res.currency, 'amount': float}]``."""
+        """Amounts due per currency, as ``[{'currency': ..., 'amount': ...}]``."""
         self.ensure_one()
         totals = {}
         for row in self._get_lines():
-            totals[row.currency_id] = totals.get(row.currency_id, 0.0) + row.amount_residual
+            totals[row.currency_id] = (
+                totals.get(row.currency_id, 0.0) + row.amount_residual
+            )
         return [
             {"currency": currency, "amount": amount}
             for currency, amount in totals.items()
@@ -165,7 +170,11 @@ class RelanceCommunication(models.Model):
                 {"state": "todo", "reason": False}
             )
             comm.write(
-                {"state": "todo", "error_reason": False, "retry_count": comm.retry_count + 1}
+                {
+                    "state": "todo",
+                    "error_reason": False,
+                    "retry_count": comm.retry_count + 1,
+                }
             )
         failed._check_lines_still_due()
         failed.filtered(lambda c: c.state == "todo")._dispatch(from_person=True)
@@ -464,10 +473,12 @@ class RelanceCommunication(models.Model):
             )
             comm.write({"state": "sent", "sent_date": now, "error_reason": False})
             if comm.activity_id:
-                comm.activity_id.with_context(relance_skip_activity_hook=True).action_feedback(
-                    feedback=_("Done from the dunning communication.")
-                )
-            channel = comm.level_id._get_channel_label() if comm.level_id else _("Email")
+                comm.activity_id.with_context(
+                    relance_skip_activity_hook=True
+                ).action_feedback(feedback=_("Done from the dunning communication."))
+            channel = (
+                comm.level_id._get_channel_label() if comm.level_id else _("Email")
+            )
             comm._log_on_moves(
                 _(
                     "%(step)s sent by %(channel)s to %(recipient)s.",
@@ -499,7 +510,9 @@ class RelanceCommunication(models.Model):
             [
                 ("mail_message_id", "in", messages.ids),
                 ("state", "=", "sent"),
-                ("channel", "=", channel) if channel == "sms" else ("channel", "!=", "sms"),
+                ("channel", "=", channel)
+                if channel == "sms"
+                else ("channel", "!=", "sms"),
             ]
         )
         message = (

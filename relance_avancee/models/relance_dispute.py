@@ -44,7 +44,6 @@ class RelanceDispute(models.Model):
     reason = fields.Selection(DISPUTE_REASONS, required=True, tracking=True)
     owner_id = fields.Many2one(
         "res.users",
-        string="Owner",
         required=True,
         default=lambda self: self.env.user,
         tracking=True,
@@ -58,7 +57,10 @@ class RelanceDispute(models.Model):
         index=True,
     )
     date_open = fields.Date(
-        string="Opened on", default=fields.Date.context_today, required=True, tracking=True
+        string="Opened on",
+        default=fields.Date.context_today,
+        required=True,
+        tracking=True,
     )
     date_resolved = fields.Date(string="Resolved on", readonly=True, tracking=True)
     resolution_note = fields.Text(tracking=True)
@@ -70,7 +72,9 @@ class RelanceDispute(models.Model):
     def _compute_name(self):
         reasons = dict(self._fields["reason"]._description_selection(self.env))
         for dispute in self:
-            dispute.name = f"{dispute.move_id.name or ''} – {reasons.get(dispute.reason, '')}"
+            dispute.name = (
+                f"{dispute.move_id.name or ''} – {reasons.get(dispute.reason, '')}"
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -71,7 +71,12 @@ class RunStats:
     locked: int = 0
 
     def add_state(self, state):
-        attr = {"sent": "sent", "todo": "todo", "error": "errors", "cancelled": "cancelled"}
+        attr = {
+            "sent": "sent",
+            "todo": "todo",
+            "error": "errors",
+            "cancelled": "cancelled",
+        }
         setattr(self, attr[state], getattr(self, attr[state]) + 1)
 
 
@@ -108,7 +113,8 @@ class RelanceEngine(models.AbstractModel):
                        m.relance_in_dispute,
                        MIN(l.date_maturity) FILTER (WHERE l.amount_residual > 0),
                        SUM(l.amount_residual) FILTER (WHERE l.amount_residual > 0),
-                       SUM(l.amount_residual_currency) FILTER (WHERE l.amount_residual > 0),
+                       SUM(l.amount_residual_currency)
+                           FILTER (WHERE l.amount_residual > 0),
                        MIN(l.currency_id),
                        SUM(l.amount_residual) FILTER (WHERE l.amount_residual < 0)
                   FROM account_move_line l
@@ -237,7 +243,9 @@ class RelanceEngine(models.AbstractModel):
                 cycle=move["cycle"],
                 levels=self.env["relance.level"],
             )
-            self._plan_next_step(plan, steps_by_profile[profile], done.get(move_id, {}), today)
+            self._plan_next_step(
+                plan, steps_by_profile[profile], done.get(move_id, {}), today
+            )
             if plan.levels or plan.missed or plan.waiting:
                 plans.append(plan)
         return plans
@@ -272,7 +280,9 @@ class RelanceEngine(models.AbstractModel):
                 continue
             planned = plan.due_date + timedelta(days=delay)
             if previous:
-                planned = max(planned, previous[1] + timedelta(days=delay - previous[0]))
+                planned = max(
+                    planned, previous[1] + timedelta(days=delay - previous[0])
+                )
             plan.levels = missing
             plan.planned_date = planned
             return
@@ -293,7 +303,7 @@ class RelanceEngine(models.AbstractModel):
         # Read up front, so the query count does not depend on what is due.
         currency = company.currency_id
         min_amount = company.relance_min_amount
-        currency.rounding  # noqa: B018 - prefetch
+        currency.fetch(["rounding"])
         overdue = defaultdict(float)
         for move in moves.values():
             if move["due"] and move["due"] < today and not move["in_dispute"]:
@@ -301,13 +311,19 @@ class RelanceEngine(models.AbstractModel):
         groups = {}
         for plan in plans:
             items = [(plan, level) for level, _reason in plan.missed]
-            skip_reasons = {level: reason for level, reason in plan.missed}
+            skip_reasons = dict(plan.missed)
             if plan.levels and plan.planned_date <= today:
                 items += [(plan, level) for level in plan.levels]
             for item_plan, level in items:
                 kind = "courtesy" if level.delay < 0 else "reminder"
                 manual = level._is_manual()
-                key = (plan.partner_id, level.channel, kind, manual, level in skip_reasons)
+                key = (
+                    plan.partner_id,
+                    level.channel,
+                    kind,
+                    manual,
+                    level in skip_reasons,
+                )
                 proposal = groups.get(key)
                 if not proposal:
                     proposal = groups[key] = Proposal(
@@ -320,7 +336,10 @@ class RelanceEngine(models.AbstractModel):
                         skip_reason=skip_reasons.get(level),
                     )
                 proposal.items.append((item_plan, level))
-                if (level.delay, level.sequence) > (proposal.level.delay, proposal.level.sequence):
+                if (level.delay, level.sequence) > (
+                    proposal.level.delay,
+                    proposal.level.sequence,
+                ):
                     proposal.level = level
         proposals = list(groups.values())
         for proposal in proposals:
@@ -328,8 +347,12 @@ class RelanceEngine(models.AbstractModel):
             if proposal.skip_reason:
                 continue
             credit = credits.get(proposal.partner_id, 0.0)
-            if credit and overdue.get(proposal.partner_id) and (
-                currency.compare_amounts(credit, overdue[proposal.partner_id]) >= 0
+            if (
+                credit
+                and overdue.get(proposal.partner_id)
+                and (
+                    currency.compare_amounts(credit, overdue[proposal.partner_id]) >= 0
+                )
             ):
                 proposal.skip_reason = "blocked"
             elif currency.compare_amounts(proposal.amount, min_amount) < 0:
@@ -441,8 +464,12 @@ class RelanceEngine(models.AbstractModel):
                         continue
                     stats.customers += 1
                     self._process_partner(
-                        company, today, partner_id, by_partner.get(partner_id, []),
-                        thanks.get(partner_id, []), stats,
+                        company,
+                        today,
+                        partner_id,
+                        by_partner.get(partner_id, []),
+                        thanks.get(partner_id, []),
+                        stats,
                     )
             self._commit_batch()
             done = min(start + batch_size, len(partner_ids_todo))
@@ -502,7 +529,9 @@ class RelanceEngine(models.AbstractModel):
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
-    def _process_partner(self, company, today, partner_id, proposals, thank_move_ids, stats):
+    def _process_partner(
+        self, company, today, partner_id, proposals, thank_move_ids, stats
+    ):
         """Record and send what is due for one customer.
 
         An unexpected failure for one customer is recorded as an error with its
@@ -525,7 +554,9 @@ class RelanceEngine(models.AbstractModel):
             self._record_failure(company, today, partner, proposals, error, stats)
 
     @api.model
-    def _prepare_history_vals(self, company, today, plan, level, proposal, state="todo"):
+    def _prepare_history_vals(
+        self, company, today, plan, level, proposal, state="todo"
+    ):
         """Values of the history row of one invoice at one step (a hook)."""
         return {
             "company_id": company.id,
@@ -573,7 +604,9 @@ class RelanceEngine(models.AbstractModel):
             History.create(
                 [
                     dict(
-                        self._prepare_history_vals(company, today, plan, level, proposal, "skipped"),
+                        self._prepare_history_vals(
+                            company, today, plan, level, proposal, "skipped"
+                        ),
                         reason=proposal.skip_reason,
                     )
                     for plan, level in proposal.items
@@ -649,7 +682,9 @@ class RelanceEngine(models.AbstractModel):
         reason = _("Unexpected error: %s", error)
         vals_list = [
             dict(
-                self._prepare_history_vals(company, today, plan, level, proposal, "error"),
+                self._prepare_history_vals(
+                    company, today, plan, level, proposal, "error"
+                ),
                 reason=reason,
             )
             for proposal in proposals
@@ -668,7 +703,9 @@ class RelanceEngine(models.AbstractModel):
     def _schedule_reconcile_activity(self, company, partner):
         """Ask the accountant to reconcile the customer's payments or credit
         notes before any reminder (once, while the activity is open)."""
-        activity_type = self.env.ref("relance_avancee.mail_activity_type_relance_reconcile")
+        activity_type = self.env.ref(
+            "relance_avancee.mail_activity_type_relance_reconcile"
+        )
         existing = self.env["mail.activity"].search_count(
             [
                 ("res_model", "=", "res.partner"),

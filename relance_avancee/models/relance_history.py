@@ -48,17 +48,14 @@ class RelanceHistory(models.Model):
     )
     level_id = fields.Many2one(
         "relance.level",
-        string="Level",
         index=True,
         readonly=True,
         ondelete="restrict",
+        check_company=True,
     )
-    profile_id = fields.Many2one(
-        "relance.profile", string="Profile", readonly=True, ondelete="set null"
-    )
+    profile_id = fields.Many2one("relance.profile", readonly=True, ondelete="set null")
     communication_id = fields.Many2one(
         "relance.communication",
-        string="Communication",
         index=True,
         readonly=True,
         ondelete="set null",
@@ -129,7 +126,10 @@ class RelanceHistory(models.Model):
     def _unlink_except_sent(self):
         if any(row.state == "sent" for row in self):
             raise UserError(
-                _("A sent reminder is part of the customer's history: it cannot be deleted.")
+                _(
+                    "A sent reminder is part of the customer's history: it cannot "
+                    "be deleted."
+                )
             )
 
     def action_open_communication(self):

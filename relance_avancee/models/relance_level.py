@@ -24,7 +24,6 @@ class RelanceLevel(models.Model):
     active = fields.Boolean(default=True)
     profile_id = fields.Many2one(
         "relance.profile",
-        string="Profile",
         required=True,
         ondelete="cascade",
         index=True,
@@ -151,7 +150,10 @@ class RelanceLevel(models.Model):
         for level in self:
             if level.responsible == "user" and not level.responsible_user_id:
                 raise ValidationError(
-                    _("Step %s is assigned to a named user: choose the user.", level.name)
+                    _(
+                        "Step %s is assigned to a named user: choose the user.",
+                        level.name,
+                    )
                 )
 
     def _get_channel_label(self):

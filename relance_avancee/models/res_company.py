@@ -1,6 +1,7 @@
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import ValidationError
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -40,8 +41,7 @@ class ResCompany(models.Model):
     relance_score_window_days = fields.Integer(
         string="Score window (days)",
         default=365,
-        help="The payment-behaviour score looks at invoices due within this many "
-        "days.",
+        help="The payment-behaviour score looks at invoices due within this many days.",
     )
     relance_batch_size = fields.Integer(
         string="Customers per batch",
@@ -56,6 +56,21 @@ class ResCompany(models.Model):
         help="Fixed indemnity for recovery costs per late invoice (40 € in France, "
         "Code de commerce D441-5).",
     )
+
+    @api.constrains("relance_default_profile_id")
+    def _check_relance_default_profile(self):
+        for company in self:
+            profile = company.relance_default_profile_id
+            if profile and profile.company_id != company:
+                raise ValidationError(
+                    _(
+                        "The default dunning profile of %(company)s must be one of "
+                        "its own profiles, not %(profile)s of %(other)s.",
+                        company=company.name,
+                        profile=profile.display_name,
+                        other=profile.company_id.name,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -73,7 +88,9 @@ class ResCompany(models.Model):
                 continue
             default_profile = Profile
             for xmlid in DEFAULT_PROFILE_XMLIDS:
-                source = self.env.ref(f"relance_avancee.{xmlid}", raise_if_not_found=False)
+                source = self.env.ref(
+                    f"relance_avancee.{xmlid}", raise_if_not_found=False
+                )
                 if not source:
                     continue
                 # The shipped profiles belong to the main company, which the
@@ -100,13 +117,20 @@ class ResCompany(models.Model):
         env = self.env
         if not env["res.lang"]._lang_get("fr_FR").active:
             env["res.lang"]._activate_lang("fr_FR")
-            env["ir.module.module"].search([("state", "=", "installed")])._update_translations(
-                ["fr_FR"]
-            )
-        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            env["ir.module.module"].search(
+                [("state", "=", "installed")]
+            )._update_translations(["fr_FR"])
+        env["account.chart.template"].try_loading(
+            "generic_coa", company, install_demo=False
+        )
+        company.currency_id = env.ref("base.EUR")  # the generic chart sets USD
         admin = env.ref("base.user_admin")
-        admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
-        env = env(context=dict(env.context, allowed_company_ids=[company.id], lang="en_US"))
+        admin.write(
+            {"company_ids": [Command.link(company.id)], "company_id": company.id}
+        )
+        env = env(
+            context=dict(env.context, allowed_company_ids=[company.id], lang="en_US")
+        )
         self = self.with_env(env)  # noqa: PLW0642 - work inside the demo company
         env["res.partner.bank"].create(
             {
@@ -115,22 +139,26 @@ class ResCompany(models.Model):
                 "company_id": company.id,
             }
         )
-        collector = env["res.users"].with_context(no_reset_password=True).create(
-            {
-                "name": "Claire Recouvrement",
-                "login": "claire.recouvrement@relance-demo.example.com",
-                "email": "claire.recouvrement@relance-demo.example.com",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [
-                    Command.set(
-                        [
-                            env.ref("base.group_user").id,
-                            env.ref("account.group_account_invoice").id,
-                        ]
-                    )
-                ],
-            }
+        collector = (
+            env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "Claire Recouvrement",
+                    "login": "claire.recouvrement@relance-demo.example.com",
+                    "email": "claire.recouvrement@relance-demo.example.com",
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    "groups_id": [
+                        Command.set(
+                            [
+                                env.ref("base.group_user").id,
+                                env.ref("account.group_account_invoice").id,
+                            ]
+                        )
+                    ],
+                }
+            )
         )
         env["ir.model.data"]._update_xmlids(
             [
@@ -143,7 +171,9 @@ class ResCompany(models.Model):
         )
         company.relance_default_collector_id = collector
         profiles = env["relance.profile"].search([("company_id", "=", company.id)])
-        by_name = {profile.with_context(lang="en_US").name: profile for profile in profiles}
+        by_name = {
+            profile.with_context(lang="en_US").name: profile for profile in profiles
+        }
 
         def customer(xmlid, profile_name, lang="fr_FR", auto=True, **values):
             partner = env.ref(f"relance_avancee.{xmlid}").with_company(company)
@@ -182,7 +212,12 @@ class ResCompany(models.Model):
                     "invoice_date_due": day(due_in),
                     "invoice_line_ids": [
                         Command.create(
-                            {"name": label, "quantity": 1, "price_unit": amount, "tax_ids": []}
+                            {
+                                "name": label,
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
                         )
                     ],
                 }
@@ -199,19 +234,29 @@ class ResCompany(models.Model):
                 active_model="account.move", active_ids=move.ids
             ).create(values)._create_payments()
 
-        invoice("hexagone_1", hexagone, 48000.0, -35, "Déploiement logistique – phase 1")
+        invoice(
+            "hexagone_1", hexagone, 48000.0, -35, "Déploiement logistique – phase 1"
+        )
         invoice("hexagone_2", hexagone, 12500.0, 6, "Maintenance annuelle")
         invoice("nordwind_1", nordwind, 8400.0, -20, "Freight forwarding, March")
         invoice("nordwind_2", nordwind, 3200.0, 8, "Customs brokerage")
         invoice("martin_1", martin, 1250.0, -4, "Fournitures de boulangerie")
         invoice("martin_2", martin, 860.0, 7, "Farine bio, 20 sacs")
         pay(invoice("martin_3", martin, 540.0, -40, "Levure et sel"), -42)
-        pay(invoice("dubois_1", dubois, 2300.0, -15, "Restauration de mobilier"), -10, 1000.0)
+        pay(
+            invoice("dubois_1", dubois, 2300.0, -15, "Restauration de mobilier"),
+            -10,
+            1000.0,
+        )
         pay(invoice("dubois_2", dubois, 1800.0, -60, "Vernis et finitions"), -30)
         invoice("rapides_1", rapides, 3900.0, -70, "Transport Nantes – Lille")
         invoice("rapides_2", rapides, 2100.0, -12, "Transport Nantes – Rennes")
-        pay(invoice("rapides_3", rapides, 1500.0, -100, "Transport Nantes – Paris"), -45)
-        pay(invoice("rapides_4", rapides, 1700.0, -130, "Transport Nantes – Brest"), -70)
+        pay(
+            invoice("rapides_3", rapides, 1500.0, -100, "Transport Nantes – Paris"), -45
+        )
+        pay(
+            invoice("rapides_4", rapides, 1700.0, -130, "Transport Nantes – Brest"), -70
+        )
         invoice("pixel_1", pixel, 4200.0, -25, "Refonte du site web")
         invoice("pixel_2", pixel, 950.0, -9, "Shooting photo produits")
         env["ir.model.data"]._update_xmlids(
@@ -229,14 +274,15 @@ class ResCompany(models.Model):
                 "move_id": invoices["pixel_1"].id,
                 "reason": "late_delivery",
                 "owner_id": admin.id,
-                "note": "<p>Le site a été livré trois semaines après la date prévue.</p>",
+                "note": "<p>Le site a été livré trois semaines après la date "
+                "prévue.</p>",
             }
         )
         # Payment behaviour: Transports Rapides pays late and moves to the
         # at-risk profile, with a trace in its chatter.
-        (hexagone | nordwind | martin | dubois | rapides | pixel)._relance_update_scores(
-            company, today=today
-        )
+        (
+            hexagone | nordwind | martin | dubois | rapides | pixel
+        )._relance_update_scores(company, today=today)
         engine = env["relance.engine"].with_context(relance_no_commit=True)
         for offset in (-30, -20, -12, -5, 0):
             engine._run(company, day(offset))

@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_is_zero, float_round
 
 # Weights of the payment-behaviour score (documented in readme/DESCRIPTION.md).
@@ -94,6 +95,23 @@ class ResPartner(models.Model):
             "relance_collector_id",
         ]
 
+    @api.constrains("relance_profile_id")
+    def _check_relance_profile_company(self):
+        company = self.env.company
+        for partner in self:
+            profile = partner.relance_profile_id
+            if profile and profile.company_id != company:
+                raise ValidationError(
+                    _(
+                        "The dunning profile %(profile)s belongs to %(other)s: "
+                        "%(partner)s can only get a profile of %(company)s here.",
+                        profile=profile.display_name,
+                        other=profile.company_id.name,
+                        partner=partner.display_name,
+                        company=company.name,
+                    )
+                )
+
     def _compute_relance_summary(self):
         company = self.env.company
         today = fields.Date.context_today(self)
@@ -121,7 +139,8 @@ class ResPartner(models.Model):
                 """
                 SELECT m.commercial_partner_id,
                        SUM(l.amount_residual),
-                       SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s),
+                       SUM(l.amount_residual)
+                           FILTER (WHERE l.date_maturity < %(today)s),
                        MIN(l.date_maturity) FILTER (
                            WHERE l.date_maturity < %(today)s AND l.amount_residual > 0)
                   FROM account_move_line l
@@ -347,9 +366,12 @@ class ResPartner(models.Model):
         start = today - timedelta(days=company.relance_score_window_days or 365)
         stats = self._relance_read_payment_stats(company, start, today)
         reminders = self._relance_read_reminder_counts(company, stats)
-        disputes_lost = dict(
-            (partner.id, count)
-            for partner, count in self.env["relance.dispute"]._read_group(
+        disputes_lost = {
+            partner.id: count
+            # sudo: an aggregate for the score, filtered by company just below.
+            for partner, count in self.env["relance.dispute"]
+            .sudo()
+            ._read_group(
                 [
                     ("partner_id", "in", self.ids),
                     ("company_id", "=", company.id),
@@ -359,7 +381,7 @@ class ResPartner(models.Model):
                 ["partner_id"],
                 ["__count"],
             )
-        )
+        }
         rounding = company.currency_id.rounding
         scores = {}
         for partner in self:
@@ -367,10 +389,13 @@ class ResPartner(models.Model):
             considered = {
                 move_id: move
                 for move_id, move in moves.items()
-                if not float_is_zero(move["paid"] + move["residual"], precision_rounding=rounding)
+                if not float_is_zero(
+                    move["paid"] + move["residual"], precision_rounding=rounding
+                )
             }
             dispute_penalty = min(
-                SCORE_DISPUTE_CAP, SCORE_DISPUTE_POINTS * disputes_lost.get(partner.id, 0)
+                SCORE_DISPUTE_CAP,
+                SCORE_DISPUTE_POINTS * disputes_lost.get(partner.id, 0),
             )
             if not considered:
                 raw = SCORE_NEUTRAL - dispute_penalty
@@ -447,17 +472,30 @@ class ResPartner(models.Model):
             )
         )
         stats = defaultdict(dict)
-        for partner_id, move_id, due, residual, paid, late_weighted, paid_late in (
-            self.env.cr.fetchall()
-        ):
+        for (
+            partner_id,
+            move_id,
+            due,
+            residual,
+            paid,
+            late_weighted,
+            paid_late,
+        ) in self.env.cr.fetchall():
             move = stats[partner_id].setdefault(
                 move_id,
-                {"paid": 0.0, "residual": 0.0, "late_weighted": 0.0, "paid_late": False},
+                {
+                    "paid": 0.0,
+                    "residual": 0.0,
+                    "late_weighted": 0.0,
+                    "paid_late": False,
+                },
             )
             residual = max(residual or 0.0, 0.0)
             move["paid"] += paid
             move["residual"] += residual
-            move["late_weighted"] += late_weighted + residual * max((today - due).days, 0)
+            move["late_weighted"] += late_weighted + residual * max(
+                (today - due).days, 0
+            )
             move["paid_late"] = move["paid_late"] or paid_late
         return stats
 
@@ -465,15 +503,20 @@ class ResPartner(models.Model):
         move_ids = [move_id for moves in stats.values() for move_id in moves]
         if not move_ids:
             return {}
-        groups = self.env["relance.history"]._read_group(
-            [
-                ("move_id", "in", move_ids),
-                ("company_id", "=", company.id),
-                ("kind", "=", "reminder"),
-                ("state", "=", "sent"),
-            ],
-            ["move_id"],
-            ["__count"],
+        # sudo: an aggregate for the score, filtered by company just below.
+        groups = (
+            self.env["relance.history"]
+            .sudo()
+            ._read_group(
+                [
+                    ("move_id", "in", move_ids),
+                    ("company_id", "=", company.id),
+                    ("kind", "=", "reminder"),
+                    ("state", "=", "sent"),
+                ],
+                ["move_id"],
+                ["__count"],
+            )
         )
         return {move.id: count for move, count in groups}
 
@@ -481,9 +524,9 @@ class ResPartner(models.Model):
         """Recompute and store the score of these commercial partners, and move
         those with automatic assignment to the profile whose range holds it;
         each move is written in the customer's chatter."""
-        partners = self.filtered(lambda p: p.is_company or not p.parent_id).with_company(
-            company
-        )
+        partners = self.filtered(
+            lambda p: p.is_company or not p.parent_id
+        ).with_company(company)
         if not partners:
             return {}
         scores = partners._relance_compute_scores(company, today=today)
@@ -521,6 +564,8 @@ class ResPartner(models.Model):
     @api.model
     def _cron_update_relance_scores(self):
         """Nightly: recompute the scores of every customer with receivables."""
+        # sudo: a system job over every company, whoever triggers it.
+        self = self.sudo()  # noqa: PLW0642
         for company in self.env["res.company"].search([("relance_enabled", "=", True)]):
             self.env["account.move.line"].flush_model()
             self.env.cr.execute(

@@ -27,7 +27,9 @@ class RelanceCommon(AccountTestInvoicingCommon):
         cls.profile_risk = profiles.filtered(
             lambda p: p.use_score_range and p.score_max < 50
         )
-        cls.profile_export = profiles - cls.profile_key - cls.profile_sme - cls.profile_risk
+        cls.profile_export = (
+            profiles - cls.profile_key - cls.profile_sme - cls.profile_risk
+        )
         cls.collector = cls.env["res.users"].create(
             {
                 "name": "Colette Collector",
@@ -68,7 +70,9 @@ class RelanceCommon(AccountTestInvoicingCommon):
         return cls.env["res.partner"].create(vals)
 
     @classmethod
-    def _invoice(cls, partner, amount, due, invoice_date=None, currency=None, post=True):
+    def _invoice(
+        cls, partner, amount, due, invoice_date=None, currency=None, post=True
+    ):
         due = fields.Date.to_date(due)
         move = cls.env["account.move"].create(
             {
@@ -79,7 +83,12 @@ class RelanceCommon(AccountTestInvoicingCommon):
                 "currency_id": (currency or cls.company.currency_id).id,
                 "invoice_line_ids": [
                     Command.create(
-                        {"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                        {
+                            "name": "Services",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [],
+                        }
                     )
                 ],
             }
@@ -97,7 +106,12 @@ class RelanceCommon(AccountTestInvoicingCommon):
                 "invoice_date": day,
                 "invoice_line_ids": [
                     Command.create(
-                        {"name": "Refund", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                        {
+                            "name": "Refund",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [],
+                        }
                     )
                 ],
             }

@@ -17,7 +17,11 @@ class TestRelanceDispute(RelanceCommon):
     def _open_dispute(self, user=None, reason="late_delivery"):
         env = self.env(user=user) if user else self.env
         wizard = env["relance.dispute.wizard"].create(
-            {"move_id": self.invoice.id, "reason": reason, "note": "<p>Delivered late</p>"}
+            {
+                "move_id": self.invoice.id,
+                "reason": reason,
+                "note": "<p>Delivered late</p>",
+            }
         )
         wizard.action_confirm()
         return self.invoice.relance_dispute_ids

@@ -11,7 +11,9 @@ class TestRelanceEngineScenario(RelanceCommon):
 
     def test_small_business_full_scenario(self):
         partner = self._create_customer("Dupont SARL", self.profile_sme)
-        invoice = self._invoice(partner, 1200.0, "2026-03-31", invoice_date="2026-03-01")
+        invoice = self._invoice(
+            partner, 1200.0, "2026-03-31", invoice_date="2026-03-01"
+        )
 
         # D-8: nothing yet.
         with freeze_time("2026-03-23"):
@@ -71,7 +73,9 @@ class TestRelanceEngineScenario(RelanceCommon):
         self.assertEqual(call.state, "todo")
         activity = call.communication_id.activity_id
         self.assertEqual(activity.user_id, self.collector)
-        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
         self.assertIn(invoice.name, str(activity.note))
         with freeze_time("2026-04-18"):
             activity.action_feedback(feedback="Promised for next week")

@@ -32,7 +32,11 @@ class TestRelanceNeverChase(RelanceCommon):
         disputed = self._invoice(partner, 300.0, "2026-03-31")
         other = self._invoice(partner, 200.0, "2026-03-31")
         wizard = self.env["relance.dispute.wizard"].create(
-            {"move_id": disputed.id, "reason": "wrong_goods", "note": "<p>Pallet broken</p>"}
+            {
+                "move_id": disputed.id,
+                "reason": "wrong_goods",
+                "note": "<p>Pallet broken</p>",
+            }
         )
         wizard.action_confirm()
         self.assertTrue(disputed.relance_in_dispute)
@@ -45,7 +49,9 @@ class TestRelanceNeverChase(RelanceCommon):
         self.assertNotIn(disputed.name, mail.body_html)
 
     def test_excluded_customer_is_not_reminded(self):
-        partner = self._create_customer("Exclu SA", self.profile_sme, relance_excluded=True)
+        partner = self._create_customer(
+            "Exclu SA", self.profile_sme, relance_excluded=True
+        )
         self._invoice(partner, 500.0, "2026-03-31")
         with freeze_time("2026-04-03"):
             stats = self._run("2026-04-03", partner)
@@ -56,7 +62,9 @@ class TestRelanceNeverChase(RelanceCommon):
         partner = self._create_customer("Virement SA", self.profile_sme)
         self._invoice(partner, 500.0, "2026-03-31")
         self._unreconciled_payment(partner, 500.0, "2026-04-01")
-        reconcile_type = self.env.ref("relance_avancee.mail_activity_type_relance_reconcile")
+        reconcile_type = self.env.ref(
+            "relance_avancee.mail_activity_type_relance_reconcile"
+        )
         for day in ("2026-04-03", "2026-04-04"):
             with freeze_time(day):
                 stats = self._run(day, partner)
@@ -104,7 +112,9 @@ class TestRelanceBadInput(RelanceCommon):
     def test_bad_recipients_are_errors_while_others_are_served(self):
         good = self._create_customer("Bon Client", self.profile_sme)
         no_email = self._create_customer("Sans Email", self.profile_sme, email=False)
-        bad_email = self._create_customer("Mauvais Email", self.profile_sme, email="jean@@x")
+        bad_email = self._create_customer(
+            "Mauvais Email", self.profile_sme, email="jean@@x"
+        )
         blacklisted = self._create_customer("Liste Noire", self.profile_sme)
         self.env["mail.blacklist"].create({"email": blacklisted.email})
         archived = self._create_customer("Archive SA", self.profile_sme)
@@ -124,9 +134,13 @@ class TestRelanceBadInput(RelanceCommon):
             self.assertFalse(self._mails(partner))
 
     def test_invalid_phone_is_an_error_valid_one_is_e164(self):
-        good = self._create_customer("Bon Mobile", self.profile_risk, mobile="06 12 34 56 78")
+        good = self._create_customer(
+            "Bon Mobile", self.profile_risk, mobile="06 12 34 56 78"
+        )
         bad = self._create_customer("Mauvais Mobile", self.profile_risk, mobile="12")
-        none = self._create_customer("Sans Mobile", self.profile_risk, mobile=False, phone=False)
+        none = self._create_customer(
+            "Sans Mobile", self.profile_risk, mobile=False, phone=False
+        )
         for partner in good | bad | none:
             self._invoice(partner, 100.0, "2026-03-31")
         with freeze_time("2026-04-01"):
@@ -141,10 +155,14 @@ class TestRelanceBadInput(RelanceCommon):
         self._assert_error(none, "no mobile", channel="sms")
         # The email of the same step went out for all three.
         for partner in good | bad | none:
-            self.assertEqual(self._history(partner, channel="email", kind="reminder").state, "sent")
+            self.assertEqual(
+                self._history(partner, channel="email", kind="reminder").state, "sent"
+            )
 
     def test_letter_without_address_is_an_error(self):
-        partner = self._create_customer("Sans Adresse", self.profile_sme, street=False, zip=False)
+        partner = self._create_customer(
+            "Sans Adresse", self.profile_sme, street=False, zip=False
+        )
         self._invoice(partner, 100.0, "2026-03-01")
         # Walk the scenario up to the letter (D+30), marking the call done.
         for day in ("2026-03-04", "2026-03-13", "2026-03-19"):
@@ -185,7 +203,10 @@ class TestRelanceBadInput(RelanceCommon):
             self._run("2026-04-03", partner)
         mail = self.env["mail.mail"].search([("recipient_ids", "in", billing.ids)])
         self.assertEqual(len(mail), 1)
-        self.assertEqual(self._history(partner, kind="reminder").communication_id.recipient_id, billing)
+        self.assertEqual(
+            self._history(partner, kind="reminder").communication_id.recipient_id,
+            billing,
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -199,7 +220,9 @@ class TestRelanceProfilesThroughTime(RelanceCommon):
                 "company_ids": [Command.set(self.company.ids)],
             }
         )
-        partner = self._create_customer("Grand Groupe", self.profile_key, user_id=salesperson.id)
+        partner = self._create_customer(
+            "Grand Groupe", self.profile_key, user_id=salesperson.id
+        )
         invoice = self._invoice(partner, 50000.0, "2026-03-31")
         with freeze_time("2026-03-26"):
             self._run("2026-03-26", partner)
@@ -217,7 +240,9 @@ class TestRelanceProfilesThroughTime(RelanceCommon):
         self.assertIn(invoice.name, self._mails(partner).body_html)
 
     def test_export_customer_spacing(self):
-        partner = self._create_customer("Export GmbH", self.profile_export, lang="en_US")
+        partner = self._create_customer(
+            "Export GmbH", self.profile_export, lang="en_US"
+        )
         self._invoice(partner, 900.0, "2026-03-31")
         expected = {
             "2026-03-23": "courtesy",
@@ -228,7 +253,9 @@ class TestRelanceProfilesThroughTime(RelanceCommon):
         for day in expected:
             with freeze_time(day):
                 self._run(day, partner)
-        self.assertEqual(self._history(partner).mapped("level_id.delay"), [-8, 5, 15, 25])
+        self.assertEqual(
+            self._history(partner).mapped("level_id.delay"), [-8, 5, 15, 25]
+        )
 
     def test_at_risk_customer_email_and_sms_same_day(self):
         partner = self._create_customer("Risque SARL", self.profile_risk)

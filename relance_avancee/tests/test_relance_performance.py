@@ -35,7 +35,12 @@ class TestRelancePerformance(RelanceCommon):
                     "invoice_date_due": "2026-03-31",
                     "invoice_line_ids": [
                         Command.create(
-                            {"name": "Services", "quantity": 1, "price_unit": 10.0, "tax_ids": []}
+                            {
+                                "name": "Services",
+                                "quantity": 1,
+                                "price_unit": 10.0,
+                                "tax_ids": [],
+                            }
                         )
                     ],
                 }
@@ -94,9 +99,7 @@ class TestRelancePerformance(RelanceCommon):
         # The second reminder of the 9 small-business customers, the phone call
         # of the at-risk one.
         self.assertEqual(
-            sorted(
-                (p.channel, p.level.delay) for p in proposals if not p.skip_reason
-            ),
+            sorted((p.channel, p.level.delay) for p in proposals if not p.skip_reason),
             [("email", 12)] * 9 + [("phone", 5)],
         )
         self.assertEqual(before, after)

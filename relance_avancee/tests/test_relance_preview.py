@@ -57,7 +57,9 @@ class TestRelancePreview(RelanceCommon):
             beta_sms.include = False
             wizard.action_send()
         self.assertEqual(self._history(self.alpha, kind="reminder").state, "sent")
-        self.assertEqual(self._history(self.beta, channel="email", kind="reminder").state, "sent")
+        self.assertEqual(
+            self._history(self.beta, channel="email", kind="reminder").state, "sent"
+        )
         self.assertFalse(self._history(self.beta, channel="sms"))
         self.assertIn("2 communication(s)", wizard.result)
         # The refreshed preview no longer shows what was sent.

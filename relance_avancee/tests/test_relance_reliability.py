@@ -1,6 +1,7 @@
 from datetime import timedelta
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api, fields
@@ -60,14 +61,17 @@ class TestRelanceReliability(RelanceCommon):
         # follows after the scenario's spacing (12 - 3 = 9 days).
         with freeze_time("2026-05-10"):
             self._run("2026-05-10", self.partners[0])
-        self.assertEqual(self._history(self.partners[0], kind="reminder").level_id.delay, 3)
+        self.assertEqual(
+            self._history(self.partners[0], kind="reminder").level_id.delay, 3
+        )
         with freeze_time("2026-05-18"):
             stats = self._run("2026-05-18", self.partners[0])
         self.assertEqual(stats.communications, 0)
         with freeze_time("2026-05-19"):
             self._run("2026-05-19", self.partners[0])
         self.assertEqual(
-            self._history(self.partners[0], kind="reminder").level_id.mapped("delay"), [3, 12]
+            self._history(self.partners[0], kind="reminder").level_id.mapped("delay"),
+            [3, 12],
         )
 
     def test_crash_then_rerun_sends_each_step_once(self):
@@ -123,7 +127,11 @@ class TestRelanceReliability(RelanceCommon):
         with freeze_time("2026-04-03"):
             self._run("2026-04-03", self.partners[0])
         row = self._history(self.partners[0], kind="reminder")
-        with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.cr.savepoint():
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
             row.copy()
 
     def test_mail_failure_is_an_error_and_retry_sends_once(self):
@@ -133,7 +141,9 @@ class TestRelanceReliability(RelanceCommon):
         row = self._history(partner, kind="reminder")
         mail = self._mails(partner)
         self.assertEqual(mail.state, "outgoing")
+        # SMTP is out of reach here: the server's refusal is mocked.
         with (
+            patch.object(IrMailServer, "connect", return_value=MagicMock()),
             patch.object(
                 IrMailServer,
                 "send_email",
@@ -180,7 +190,9 @@ class TestRelanceReliability(RelanceCommon):
         self.assertEqual(row.state, "error")
         self.assertIn("SMS provider refused", row.reason)
         # The email of the same step is untouched.
-        self.assertEqual(self._history(partner, channel="email", kind="reminder").state, "sent")
+        self.assertEqual(
+            self._history(partner, channel="email", kind="reminder").state, "sent"
+        )
 
     def test_step_waiting_for_a_person_holds_the_scenario(self):
         partner = self.partners[0]
@@ -232,28 +244,42 @@ class TestRelanceConcurrency(TransactionCase):
             profile = env.ref("relance_avancee.relance_profile_sme")
             partners = env["res.partner"]
             for index in range(3):
-                partners |= env["res.partner"].with_company(company).create(
-                    {
-                        "name": f"Concurrent customer {index}",
-                        "is_company": True,
-                        "email": f"concurrent{index}@example.com",
-                        "relance_profile_id": profile.id,
-                        "relance_profile_auto": False,
-                    }
+                partners |= (
+                    env["res.partner"]
+                    .with_company(company)
+                    .create(
+                        {
+                            "name": f"Concurrent customer {index}",
+                            "is_company": True,
+                            "email": f"concurrent{index}@example.com",
+                            "relance_profile_id": profile.id,
+                            "relance_profile_auto": False,
+                        }
+                    )
                 )
-            moves = env["account.move"].with_company(company).create(
-                [
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "invoice_date": self.today - timedelta(days=5),
-                        "invoice_date_due": self.today - timedelta(days=5),
-                        "invoice_line_ids": [
-                            Command.create({"name": "Services", "quantity": 1, "price_unit": 50.0})
-                        ],
-                    }
-                    for partner in partners
-                ]
+            moves = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "partner_id": partner.id,
+                            "invoice_date": self.today - timedelta(days=5),
+                            "invoice_date_due": self.today - timedelta(days=5),
+                            "invoice_line_ids": [
+                                Command.create(
+                                    {
+                                        "name": "Services",
+                                        "quantity": 1,
+                                        "price_unit": 50.0,
+                                    }
+                                )
+                            ],
+                        }
+                        for partner in partners
+                    ]
+                )
             )
             moves.action_post()
             self.company_id = company.id

@@ -12,7 +12,7 @@ class RelanceDisputeWizard(models.TransientModel):
     move_id = fields.Many2one("account.move", string="Invoice", required=True)
     reason = fields.Selection(DISPUTE_REASONS, required=True)
     owner_id = fields.Many2one(
-        "res.users", string="Owner", required=True, default=lambda self: self.env.user
+        "res.users", required=True, default=lambda self: self.env.user
     )
     note = fields.Html()
 

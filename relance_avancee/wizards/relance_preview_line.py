@@ -19,7 +19,11 @@ class RelancePreviewLine(models.TransientModel):
     profile_id = fields.Many2one(related="level_id.profile_id")
     channel = fields.Selection(CHANNELS, readonly=True)
     kind = fields.Selection(
-        [("courtesy", "Courtesy notice"), ("reminder", "Reminder"), ("thanks", "Thank-you")],
+        [
+            ("courtesy", "Courtesy notice"),
+            ("reminder", "Reminder"),
+            ("thanks", "Thank-you"),
+        ],
         readonly=True,
     )
     manual = fields.Boolean(string="Task for a person", readonly=True)

@@ -59,13 +59,19 @@ class RelancePreviewWizard(models.TransientModel):
         self.ensure_one()
         engine = self.env["relance.engine"].with_company(self.company_id)
         proposals = engine._scan(self.company_id, self.date, self._get_partner_ids())
-        thanks = engine._scan_thanks(self.company_id, self.date, self._get_partner_ids())
+        thanks = engine._scan_thanks(
+            self.company_id, self.date, self._get_partner_ids()
+        )
         currency = self.company_id.currency_id
         vals_list = []
         for proposal in proposals:
             if proposal.skip_reason == "blocked":
-                action, note = "blocked", _(
-                    "Unreconciled payments or credit notes cover the overdue amount."
+                action, note = (
+                    "blocked",
+                    _(
+                        "Unreconciled payments or credit notes cover the overdue "
+                        "amount."
+                    ),
                 )
             elif proposal.skip_reason:
                 action, note = "skip", proposal.skip_reason
@@ -137,7 +143,9 @@ class RelancePreviewWizard(models.TransientModel):
         stats = (
             self.env["relance.engine"]
             .with_company(self.company_id)
-            .with_context(relance_no_commit=True, relance_exclude_thanks=excluded_thanks)
+            .with_context(
+                relance_no_commit=True, relance_exclude_thanks=excluded_thanks
+            )
             ._run(self.company_id, self.date, partner_ids, exclude_keys=excluded)
         )
         self.result = _(

@@ -1,0 +1,524 @@
+"""Values of the dunning letters and formal notices (QWeb PDF reports).
+
+A letter printed from a dunning communication (the print queue) and a letter
+printed from a customer record are the same document,
+``relance_avancee.relance_letter_document``: the report models below only
+differ in where the invoices, the step and the contact person come from.
+
+Everything is prepared here as plain values (records, dates, amounts, lists of
+strings); the tables and paragraphs are built in QWeb, never as HTML in Python.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+LETTER_CHANNELS = ("letter", "formal_notice")
+
+
+class RelanceLetterReportMixin(models.AbstractModel):
+    """What the four dunning letter reports share."""
+
+    _name = "relance.letter.report.mixin"
+    _description = "Dunning letter report (shared values)"
+
+    # The model of the records printed.
+    _relance_doc_model = "res.partner"
+    # Days the customer is given to pay from the date of the letter.
+    _relance_deadline_days_letter = 8
+    _relance_deadline_days_formal_notice = 15
+
+    # ------------------------------------------------------------------
+    # Hooks of the concrete reports
+    # ------------------------------------------------------------------
+
+    def _is_formal_notice(self):
+        """True for the formal notice (mise en demeure) reports."""
+        return False
+
+    def _get_letters(self, docs):
+        """One dict of letter values per record to print (see
+        :meth:`_prepare_letter`)."""
+        raise NotImplementedError()
+
+    # ------------------------------------------------------------------
+    # Report entry point
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        docs = self.env[self._relance_doc_model].browse(docids)
+        return {
+            "doc_ids": docids,
+            "doc_model": self._relance_doc_model,
+            "docs": docs,
+            "letters": self._get_letters(docs),
+        }
+
+    # ------------------------------------------------------------------
+    # Shared helpers
+    # ------------------------------------------------------------------
+
+    def _get_deadline_days(self, formal_notice):
+        """Days given to pay: 8 for a reminder letter, 15 for a formal notice."""
+        if formal_notice:
+            return self._relance_deadline_days_formal_notice
+        return self._relance_deadline_days_letter
+
+    def _indemnity_applies(self, partner, level, formal_notice):
+        """Whether the letter claims the fixed indemnity for recovery costs.
+
+        The step decides (``apply_indemnity``), a formal notice always claims
+        it; Code de commerce D441-5 only applies to business debtors, so a
+        consumer (a person with no VAT number) is never charged it.
+        """
+        commercial = partner.commercial_partner_id
+        if not (commercial.is_company or commercial.vat):
+            return False
+        return formal_notice or bool(level.apply_indemnity)
+
+    def _get_address_lines(self, partner, with_country=True):
+        """The postal address of ``partner`` as a list of non-empty lines,
+        in its country's format."""
+        address_format, args = partner._prepare_display_address(without_company=True)
+        if not with_country:
+            args["country_name"] = ""
+        return [
+            line.strip() for line in (address_format % args).split("\n") if line.strip()
+        ]
+
+    def _get_recipient_block(self, partner, recipient, company):
+        """Lines of the address block of a window envelope: the customer's
+        name, the billing contact when it is a person of its own, then the
+        billing address (no country line for a domestic letter)."""
+        commercial = partner.commercial_partner_id
+        lines = [commercial.name or ""]
+        if (
+            recipient != commercial
+            and recipient.name
+            and recipient.name != commercial.name
+        ):
+            lines.append(recipient.name)
+        address = recipient if recipient.street or recipient.city else commercial
+        domestic = address.country_id and address.country_id == company.country_id
+        lines += self._get_address_lines(address, with_country=not domestic)
+        return [line for line in lines if line]
+
+    def _get_contact_user(self, partner, company, user=None):
+        """Who the customer should contact at our company: the
+        communication's user, else the customer's collector, else the
+        company's default collector; empty: the company itself."""
+        if user:
+            return user
+        partner = partner.commercial_partner_id.with_company(company)
+        return partner.relance_collector_id or company.relance_default_collector_id
+
+    def _get_totals(self, lines):
+        """Totals per currency: ``[{currency, amount_total, residual}]``."""
+        totals = {}
+        for line in lines:
+            total = totals.setdefault(
+                line["currency"],
+                {"currency": line["currency"], "amount_total": 0.0, "residual": 0.0},
+            )
+            total["amount_total"] += line["amount_total"]
+            total["residual"] += line["residual"]
+        return list(totals.values())
+
+    def _prepare_letter(
+        self,
+        record,
+        partner,
+        company,
+        level,
+        lines,
+        date,
+        user=None,
+        credits=None,
+        recipient=None,
+    ):
+        """The values of one letter.
+
+        :param record: the record printed (``relance.communication`` or
+            ``res.partner``), for the report's ``data-oe-*`` attributes
+        :param partner: the customer (commercial partner)
+        :param recipient: who the letter is addressed to; default: the
+            customer's billing contact
+        :param lines: ``[{move, name, invoice_date, due_date, days_overdue,
+            amount_total, residual, currency, payment_reference}]``
+        :param credits: ``{currency: amount}`` of unallocated payments and
+            credit notes deducted from the amount claimed
+        """
+        formal_notice = self._is_formal_notice()
+        recipient = recipient or partner._relance_get_recipient()
+        lang = (
+            recipient.lang or partner.lang or company.partner_id.lang or self.env.lang
+        )
+        # Records in the letter's language: translated step names, payment
+        # terms and country names.
+        recipient = recipient.with_context(lang=lang)
+        partner = partner.with_context(lang=lang)
+        company = company.with_context(lang=lang)
+        level = level.with_context(lang=lang)
+        lines = [
+            dict(line, move=line["move"].with_context(lang=lang)) for line in lines
+        ]
+        totals = self._get_totals(lines)
+
+        apply_indemnity = self._indemnity_applies(partner, level, formal_notice)
+        late_count = sum(1 for line in lines if line["days_overdue"] > 0)
+        indemnity_count = late_count if apply_indemnity else 0
+        indemnity_unit = company.relance_indemnity_amount or 0.0
+        indemnity_amount = company.currency_id.round(indemnity_unit * indemnity_count)
+        if not indemnity_amount:
+            apply_indemnity = False
+
+        credits = {
+            currency: amount for currency, amount in (credits or {}).items() if amount
+        }
+        claimed = {total["currency"]: total["residual"] for total in totals}
+        for currency, amount in credits.items():
+            claimed[currency] = claimed.get(currency, 0.0) - amount
+        if apply_indemnity:
+            claimed[company.currency_id] = (
+                claimed.get(company.currency_id, 0.0) + indemnity_amount
+            )
+
+        deadline_days = self._get_deadline_days(formal_notice)
+        payment_terms = list(
+            dict.fromkeys(
+                line["move"].invoice_payment_term_id.name
+                for line in lines
+                if line["move"].invoice_payment_term_id
+            )
+        )
+        user = self._get_contact_user(partner, company, user)
+        company_partner = company.partner_id.with_context(lang=lang)
+        return {
+            "record": record,
+            "lang": lang,
+            "company": company,
+            "company_address": self._get_address_lines(company_partner),
+            "registry_label": (
+                "SIRET"
+                if company.country_id.code == "FR"
+                else company_partner.company_registry_label
+            ),
+            "vat_label": company.country_id.vat_label or _("VAT"),
+            "partner": partner,
+            "recipient": recipient,
+            "recipient_block": self._get_recipient_block(partner, recipient, company),
+            "level": level,
+            "tone": "firm" if formal_notice else (level.tone or "neutral"),
+            "formal_notice": formal_notice,
+            "date": date,
+            "deadline": date + timedelta(days=deadline_days),
+            "deadline_days": deadline_days,
+            "lines": lines,
+            "totals": totals,
+            "credits": [
+                {"currency": currency, "amount": amount}
+                for currency, amount in credits.items()
+            ],
+            "apply_indemnity": apply_indemnity,
+            "indemnity_count": indemnity_count,
+            "indemnity_unit": indemnity_unit,
+            "indemnity_amount": indemnity_amount,
+            "indemnity_currency": company.currency_id,
+            "claimed": [
+                {"currency": currency, "amount": amount}
+                for currency, amount in claimed.items()
+            ],
+            "user": user.with_context(lang=lang) if user else user,
+            "payment_references": list(
+                dict.fromkeys(
+                    line["payment_reference"]
+                    for line in lines
+                    if line["payment_reference"]
+                )
+            ),
+            "payment_terms": payment_terms,
+            "bank": company.partner_id.bank_ids[:1],
+        }
+
+
+class ReportRelanceCommunicationLetter(models.AbstractModel):
+    """Letter of a dunning communication of the print queue."""
+
+    _name = "report.relance_avancee.report_relance_communication_letter"
+    _inherit = "relance.letter.report.mixin"
+    _description = "Dunning letter of a communication"
+    _relance_doc_model = "relance.communication"
+
+    def _get_letters(self, docs):
+        comms = docs
+        wrong = comms.filtered(lambda c: c.channel not in LETTER_CHANNELS)
+        if wrong:
+            raise UserError(
+                _(
+                    "Only letters and formal notices can be printed; these "
+                    "communications are not: %s",
+                    ", ".join(wrong.mapped("display_name")),
+                )
+            )
+        cancelled = comms.filtered(lambda c: c.state == "cancelled")
+        if cancelled:
+            raise UserError(
+                _(
+                    "A cancelled letter cannot be printed: %s",
+                    ", ".join(cancelled.mapped("display_name")),
+                )
+            )
+        letters = []
+        for comm in comms:
+            rows = comm._get_lines()
+            if not rows:
+                raise UserError(
+                    _("The letter %s lists no invoice to claim.", comm.display_name)
+                )
+            # The date the letter was sent (a reprint keeps it), else today.
+            if comm.sent_date:
+                date = fields.Date.context_today(self, comm.sent_date)
+            else:
+                date = fields.Date.context_today(self)
+            lines = [
+                {
+                    "move": row.move_id,
+                    "name": row.move_id.name,
+                    "invoice_date": row.move_id.invoice_date,
+                    "due_date": row.due_date,
+                    "days_overdue": max((date - row.due_date).days, 0)
+                    if row.due_date
+                    else 0,
+                    "amount_total": row.move_id.amount_total,
+                    "residual": row.amount_residual,
+                    "currency": row.currency_id or comm.company_id.currency_id,
+                    "payment_reference": row.move_id.payment_reference
+                    or row.move_id.name,
+                }
+                for row in rows
+            ]
+            letters.append(
+                self._prepare_letter(
+                    comm,
+                    comm.partner_id.commercial_partner_id,
+                    comm.company_id,
+                    comm.level_id,
+                    lines,
+                    date,
+                    user=comm.user_id,
+                    recipient=comm.recipient_id,
+                )
+            )
+        return letters
+
+
+class ReportRelanceCommunicationFormalNotice(models.AbstractModel):
+    """Formal notice of a dunning communication of the print queue."""
+
+    _name = "report.relance_avancee.report_relance_communication_formal_notice"
+    _inherit = "report.relance_avancee.report_relance_communication_letter"
+    _description = "Formal notice of a communication"
+    # The name derived from _name exceeds PostgreSQL's 63 characters (the
+    # model is abstract: no table is created, but the name is checked).
+    _table = "report_relance_comm_formal_notice"
+
+    def _is_formal_notice(self):
+        return True
+
+
+class ReportRelanceLetter(models.AbstractModel):
+    """The customer's reminder letter at its current step, printed from the
+    customer: its overdue invoices in the current company."""
+
+    _name = "report.relance_avancee.report_relance_letter"
+    _inherit = "relance.letter.report.mixin"
+    _description = "Dunning letter of a customer"
+
+    def _get_letters(self, docs):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        records = docs
+        customers = records.commercial_partner_id
+        lines_by_partner, credits_by_partner, credit_totals = self._read_overdue_lines(
+            company, customers, today
+        )
+        missing = customers.filtered(lambda p: not lines_by_partner.get(p.id))
+        if missing:
+            raise UserError(
+                _(
+                    "No overdue invoice to remind in %(company)s for: %(partners)s.",
+                    company=company.name,
+                    partners=", ".join(missing.mapped("display_name")),
+                )
+            )
+        # Reminding a customer whose unallocated payments or credit notes
+        # cover what it owes destroys our credibility: reconcile first.
+        covered = customers.filtered(
+            lambda p: (
+                credit_totals.get(p.id)
+                and company.currency_id.compare_amounts(
+                    credit_totals[p.id],
+                    sum(line["residual_company"] for line in lines_by_partner[p.id]),
+                )
+                >= 0
+            )
+        )
+        if covered:
+            raise UserError(
+                _(
+                    "The payments or credit notes not yet reconciled of %s cover "
+                    "their overdue invoices: reconcile them before sending a reminder.",
+                    ", ".join(covered.mapped("display_name")),
+                )
+            )
+        levels = self._get_current_levels(company, customers, today)
+        return [
+            self._prepare_letter(
+                record,
+                record.commercial_partner_id,
+                company,
+                levels.get(record.commercial_partner_id.id)
+                or self.env["relance.level"],
+                lines_by_partner[record.commercial_partner_id.id],
+                today,
+                credits=credits_by_partner.get(record.commercial_partner_id.id),
+            )
+            for record in records
+        ]
+
+    @api.model
+    def _read_overdue_lines(self, company, customers, today):
+        """The overdue receivable invoices of ``customers`` in ``company`` (not
+        in dispute), in one search, and their unallocated credits.
+
+        :return: ``(lines, credits, credit_totals)``: ``{partner_id: [line
+            values]}``, ``{partner_id: {currency: amount}}`` and
+            ``{partner_id: amount in company currency}``
+        """
+        move_lines = self.env["account.move.line"].search(
+            [
+                ("company_id", "=", company.id),
+                ("parent_state", "=", "posted"),
+                ("account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("amount_residual", "!=", 0),
+                ("move_id.commercial_partner_id", "in", customers.ids),
+            ],
+            order="date_maturity, move_name, id",
+        )
+        by_move = {}
+        credits = defaultdict(lambda: defaultdict(float))
+        credit_totals = defaultdict(float)
+        for aml in move_lines:
+            move = aml.move_id
+            partner_id = move.commercial_partner_id.id
+            currency = aml.currency_id or company.currency_id
+            if aml.amount_residual < 0:
+                # A payment or credit note not yet reconciled with an invoice.
+                credits[partner_id][currency] += -aml.amount_residual_currency
+                credit_totals[partner_id] += -aml.amount_residual
+                continue
+            if (
+                move.relance_in_dispute
+                or not aml.date_maturity
+                or aml.date_maturity >= today
+            ):
+                continue
+            line = by_move.get(move)
+            if line is None:
+                line = by_move[move] = {
+                    "partner_id": partner_id,
+                    "move": move,
+                    "name": move.name,
+                    "invoice_date": move.invoice_date or move.date,
+                    "due_date": aml.date_maturity,
+                    "amount_total": move.amount_total,
+                    "residual": 0.0,
+                    "residual_company": 0.0,
+                    "currency": currency,
+                    "payment_reference": move.payment_reference or move.name,
+                }
+            line["due_date"] = min(line["due_date"], aml.date_maturity)
+            line["residual"] += aml.amount_residual_currency
+            line["residual_company"] += aml.amount_residual
+        lines_by_partner = defaultdict(list)
+        for line in by_move.values():
+            line["days_overdue"] = (today - line["due_date"]).days
+            lines_by_partner[line.pop("partner_id")].append(line)
+        for lines in lines_by_partner.values():
+            lines.sort(key=lambda line: (line["due_date"], line["name"] or ""))
+        return lines_by_partner, credits, credit_totals
+
+    @api.model
+    def _get_current_levels(self, company, customers, today):
+        """The step of each customer's letter: the step of its last sent
+        reminder, else its next planned step, else its profile's first letter
+        step. ``{partner_id: relance.level}``"""
+        rows = self.env["relance.history"].search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "in", customers.ids),
+                ("kind", "=", "reminder"),
+                ("state", "=", "sent"),
+                ("level_id", "!=", False),
+            ],
+            order="date desc, id desc",
+        )
+        levels = {}
+        for row in rows:
+            levels.setdefault(row.partner_id.id, row.level_id)
+        pending = customers.filtered(lambda p: p.id not in levels)
+        if pending:
+            plans = self.env["relance.engine"]._plan(
+                company, today, partner_ids=pending.ids
+            )
+            next_plans = {}
+            for plan in plans:
+                if not plan.levels or plan.levels[0].delay < 0:
+                    continue
+                best = next_plans.get(plan.partner_id)
+                if best is None or plan.planned_date < best.planned_date:
+                    next_plans[plan.partner_id] = plan
+            for partner_id, plan in next_plans.items():
+                levels[partner_id] = plan.levels[0]
+        for partner in customers.filtered(lambda p: p.id not in levels):
+            profile = partner._relance_get_profile(company)
+            letter_levels = (
+                profile._get_sorted_levels().filtered(
+                    lambda lvl: lvl.channel == "letter"
+                )
+                if profile
+                else self.env["relance.level"]
+            )
+            levels[partner.id] = letter_levels[:1]
+        return levels
+
+
+class ReportRelanceFormalNotice(models.AbstractModel):
+    """The customer's formal notice, printed from the customer: it always
+    claims the recovery indemnity."""
+
+    _name = "report.relance_avancee.report_formal_notice"
+    _inherit = "report.relance_avancee.report_relance_letter"
+    _description = "Formal notice of a customer"
+
+    def _is_formal_notice(self):
+        return True
+
+    @api.model
+    def _get_current_levels(self, company, customers, today):
+        """The formal notice step of each customer's profile, if any."""
+        levels = {}
+        for partner in customers:
+            profile = partner._relance_get_profile(company)
+            levels[partner.id] = (
+                profile._get_sorted_levels().filtered(
+                    lambda lvl: lvl.channel == "formal_notice"
+                )[:1]
+                if profile
+                else self.env["relance.level"]
+            )
+        return levels
