@@ -189,19 +189,45 @@ class RelanceCommunication(models.Model):
         return True
 
     def action_print(self):
-        """Print letters and formal notices, and record them as sent."""
+        """Print letters and formal notices in one PDF, and record them as sent.
+
+        The PDF is rendered first: a letter counts as sent only once its
+        document exists. Letters paid or disputed since the batch are cancelled
+        and left out.
+        """
         letters = self.filtered(lambda c: c.channel in LETTER_CHANNELS)
         if not letters:
             raise UserError(_("Select letters or formal notices to print."))
-        if any(comm.state == "cancelled" for comm in letters):
-            raise UserError(_("A cancelled letter cannot be printed."))
+        if any(comm.state in ("cancelled", "error") for comm in letters):
+            raise UserError(
+                _("Letters cancelled or in error cannot be printed: fix them first.")
+            )
         reports = letters.level_id.report_id
         if len(reports) != 1:
             raise UserError(_("Print letters of one kind at a time."))
         pending = letters.filtered(lambda c: c.state == "todo")
         pending._check_lines_still_due()
-        pending.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
-        return reports.report_action(letters)
+        letters = letters.filtered(lambda c: c.state != "cancelled")
+        if not letters:
+            raise UserError(_("Nothing left to print: these invoices were settled."))
+        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
+            reports, letters.ids
+        )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{reports.name} - {fields.Date.context_today(self)}.pdf",
+                "raw": content,
+                "mimetype": "application/pdf",
+                "res_model": self._name,
+                "res_id": letters[0].id,
+            }
+        )
+        letters.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
 
     def action_mark_done(self):
         """Record a task (phone call, manual step) as done."""

@@ -293,7 +293,11 @@ class ReportRelanceCommunicationLetter(models.AbstractModel):
                     if row.due_date
                     else 0,
                     "amount_total": row.move_id.amount_total,
-                    "residual": row.amount_residual,
+                    # First print: what is due now (partial payments since the
+                    # batch deducted); a reprint shows what the letter claimed.
+                    "residual": row.move_id.amount_residual
+                    if comm.state == "todo"
+                    else row.amount_residual,
                     "currency": row.currency_id or comm.company_id.currency_id,
                     "payment_reference": row.move_id.payment_reference
                     or row.move_id.name,

@@ -108,3 +108,25 @@ class TestRelanceEngineScenario(RelanceCommon):
         self.assertEqual(len(thanks), 1)
         self.assertEqual(thanks.state, "sent")
         self.assertIn("thank you", self._mails(partner)[-1].subject)
+
+    def test_reminder_is_written_in_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["relance_avancee"], ["fr_FR"])
+        french = self._create_customer("Durand SAS", self.profile_sme, lang="fr_FR")
+        english = self._create_customer("Smith Ltd", self.profile_sme, lang="en_US")
+        invoices = {
+            partner: self._invoice(partner, 640.0, "2026-03-31")
+            for partner in french | english
+        }
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", french | english)
+        french_mail = self._mails(french)
+        english_mail = self._mails(english)
+        self.assertIn("factures impayées", french_mail.subject)
+        self.assertIn("Bonjour", french_mail.body_html)
+        self.assertNotIn("Dear", french_mail.body_html)
+        self.assertIn("unpaid invoices", english_mail.subject)
+        for partner, mail in ((french, french_mail), (english, english_mail)):
+            self.assertEqual(mail.recipient_ids, partner)
+            self.assertIn(invoices[partner].name, mail.body_html)
+            self.assertEqual(len(mail.attachment_ids), 1)

@@ -174,6 +174,17 @@ class TestRelanceBadInput(RelanceCommon):
             self._run("2026-03-31", partner)
         self._assert_error(partner, "street, zip code", channel="letter")
 
+    def test_missing_template_is_an_error(self):
+        partner = self._create_customer("Sans Modele", self.profile_sme)
+        self._invoice(partner, 100.0, "2026-03-31")
+        level = self.profile_sme.level_ids.filtered(lambda lvl: lvl.delay == 3)
+        # Deleting the template a step uses leaves the step without one.
+        level.mail_template_id.unlink()
+        self.assertFalse(level.mail_template_id)
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", partner)
+        self._assert_error(partner, "No email template", kind="reminder")
+
     def test_foreign_currency_invoice_is_reminded_in_its_currency(self):
         chf = self.setup_other_currency("CHF", rates=[("2026-01-01", 1.25)])
         partner = self._create_customer("Export Inc", self.profile_export)
