@@ -31,11 +31,18 @@ def timed(label, func, cr):
 def main(env):
     cr = env.cr
     today = date.today()
-    company = env["res.company"].create({"name": "Bench company", "currency_id": env.ref("base.EUR").id})
-    env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    company = env["res.company"].create(
+        {"name": "Bench company", "currency_id": env.ref("base.EUR").id}
+    )
+    env["account.chart.template"].try_loading(
+        "generic_coa", company, install_demo=False
+    )
     env = env(context=dict(env.context, allowed_company_ids=[company.id]))
     profile = company.relance_default_profile_id
-    print(f"ledger: {N_CUSTOMERS} customers x {N_INVOICES} invoices, profile {profile.name}")
+    print(
+        f"ledger: {N_CUSTOMERS} customers x {N_INVOICES} invoices, "
+        f"profile {profile.name}"
+    )
 
     def build():
         partners = env["res.partner"].create(
@@ -91,22 +98,15 @@ def main(env):
     )
     print(f"proposals: {len(proposals)} communications would be made")
     subset = partners[:N_SEND]
-    stats = timed(
-        f"batch run for {N_SEND} customers (send)",
-        lambda: engine.with_context(relance_no_commit=True)._run(
-            company, today, subset.ids
-        ),
-        cr,
-    )
-    print(f"run stats: {stats}")
-    stats = timed(
-        f"rerun for the same {N_SEND} customers (nothing to send)",
-        lambda: engine.with_context(relance_no_commit=True)._run(
-            company, today, subset.ids
-        ),
-        cr,
-    )
-    print(f"rerun stats: {stats}")
+    for label in ("batch run", "rerun (nothing left to send)"):
+        stats = timed(
+            f"{label} for {N_SEND} customers",
+            lambda: engine.with_context(relance_no_commit=True)._run(
+                company, today, subset.ids
+            ),
+            cr,
+        )
+        print(f"  {stats}")
     cr.rollback()
 
 

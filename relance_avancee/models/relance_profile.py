@@ -125,6 +125,22 @@ class RelanceProfile(models.Model):
                     )
                 )
 
+    def _check_used_in_company(self, company, usage):
+        """Refuse this profile as ``usage`` (e.g. "the profile of X") in
+        ``company`` when it belongs to another company."""
+        for profile in self:
+            if profile.company_id != company:
+                raise ValidationError(
+                    _(
+                        "%(profile)s belongs to %(other)s: it cannot be %(usage)s "
+                        "in %(company)s.",
+                        profile=profile.display_name,
+                        other=profile.company_id.name,
+                        usage=usage,
+                        company=company.name,
+                    )
+                )
+
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         default = default or {}

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import ValidationError
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -60,17 +59,9 @@ class ResCompany(models.Model):
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):
         for company in self:
-            profile = company.relance_default_profile_id
-            if profile and profile.company_id != company:
-                raise ValidationError(
-                    _(
-                        "The default dunning profile of %(company)s must be one of "
-                        "its own profiles, not %(profile)s of %(other)s.",
-                        company=company.name,
-                        profile=profile.display_name,
-                        other=profile.company_id.name,
-                    )
-                )
+            company.relance_default_profile_id._check_used_in_company(
+                company, _("the default profile of %s", company.name)
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -2,7 +2,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_is_zero, float_round
 
 # Weights of the payment-behaviour score (documented in readme/DESCRIPTION.md).
@@ -97,20 +96,10 @@ class ResPartner(models.Model):
 
     @api.constrains("relance_profile_id")
     def _check_relance_profile_company(self):
-        company = self.env.company
         for partner in self:
-            profile = partner.relance_profile_id
-            if profile and profile.company_id != company:
-                raise ValidationError(
-                    _(
-                        "The dunning profile %(profile)s belongs to %(other)s: "
-                        "%(partner)s can only get a profile of %(company)s here.",
-                        profile=profile.display_name,
-                        other=profile.company_id.name,
-                        partner=partner.display_name,
-                        company=company.name,
-                    )
-                )
+            partner.relance_profile_id._check_used_in_company(
+                self.env.company, _("the profile of %s", partner.display_name)
+            )
 
     def _compute_relance_summary(self):
         company = self.env.company
