@@ -101,6 +101,13 @@ class ResPartner(models.Model):
                 self.env.company, _("the profile of %s", partner.display_name)
             )
 
+    @api.onchange("relance_profile_id")
+    def _onchange_relance_profile_id(self):
+        # Choosing a profile outside the score ranges is a decision of a person:
+        # the score no longer moves the customer.
+        if self.relance_profile_id and not self.relance_profile_id.use_score_range:
+            self.relance_profile_auto = False
+
     def _compute_relance_summary(self):
         company = self.env.company
         today = fields.Date.context_today(self)
@@ -528,13 +535,19 @@ class ResPartner(models.Model):
             new_score = scores[partner.id]
             if old_score != new_score:
                 partner.relance_score = new_score
-            if not partner.relance_profile_auto or partner.relance_excluded:
+            old_profile = partner.relance_profile_id
+            if (
+                not partner.relance_profile_auto
+                or partner.relance_excluded
+                # A profile chosen by hand outside the score ranges (a key
+                # account, an export customer) is kept whatever the score.
+                or (old_profile and not old_profile.use_score_range)
+            ):
                 continue
             target = next(
                 (p for p in ranged if p.score_min <= new_score <= p.score_max),
                 Profile,
             )
-            old_profile = partner.relance_profile_id
             if target and target != old_profile:
                 partner.relance_profile_id = target
                 partner.message_post(

@@ -39,29 +39,12 @@ class TestRelanceProfile(RelanceCommon):
             "relance_avancee.action_report_relance_communication_letter"
         )
         cls.profile = cls.Profile.create({"name": "Test scenario"})
-        cls.company_b = cls._as_superuser(lambda: cls.setup_other_company()["company"])
+        cls.company_b = cls.setup_other_company()["company"]
         cls.profiles_a = cls.Profile.search([("company_id", "=", cls.company.id)])
         cls.profiles_b = cls.Profile.search([("company_id", "=", cls.company_b.id)])
 
-    @classmethod
-    def _as_superuser(cls, create_company):
-        """Create a company in superuser mode.
-
-        Works around the bug shown by
-        ``test_user_outside_main_company_can_create_company``: the test user is
-        no member of the main company, whose shipped profiles are read without
-        sudo when copied to a new company.
-        """
-        env = cls.env
-        cls.env = env(su=True)
-        try:
-            return create_company().with_env(env)
-        finally:
-            cls.env = env
-
     def _new_company(self, name):
-        # sudo: see _as_superuser
-        return self.env["res.company"].sudo().create({"name": name}).sudo(False)
+        return self.env["res.company"].create({"name": name})
 
     def _level(self, profile=None, **values):
         return self.Level.create(

@@ -14,7 +14,7 @@ any invoice due in the window scores ``50 - min(10, 5 * D)``. Rounded half up.
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import RelanceCommon
 
@@ -314,6 +314,28 @@ class TestRelanceScore(RelanceCommon):
         self.assertEqual(partner.relance_score, 35)
         self.assertEqual(partner.relance_profile_id, self.profile_sme)
         self.assertFalse(self._profile_messages(partner))
+
+    def test_hand_picked_key_account_stays_whatever_the_score(self):
+        partner = self._create_customer(
+            "Grand Compte SA", self.profile_key, relance_profile_auto=True
+        )
+        self._pay_on_time_then_very_late(partner)
+        partner = partner.with_company(self.company)
+        self.assertEqual(partner.relance_score, 35)
+        self.assertEqual(partner.relance_profile_id, self.profile_key)
+        self.assertFalse(self._profile_messages(partner))
+
+    def test_choosing_a_profile_without_range_stops_automatic_moves(self):
+        partner = self._create_customer(
+            "Choisi SA", self.profile_sme, relance_profile_auto=True
+        )
+        with Form(partner.with_company(self.company)) as form:
+            form.relance_profile_id = self.profile_export
+            self.assertFalse(form.relance_profile_auto)
+        with Form(partner.with_company(self.company)) as form:
+            form.relance_profile_id = self.profile_risk
+            form.relance_profile_auto = True
+        self.assertTrue(partner.with_company(self.company).relance_profile_auto)
 
     def test_nightly_cron_updates_scores(self):
         partner = self._create_customer("Dormant SARL")
