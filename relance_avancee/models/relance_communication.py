@@ -395,19 +395,31 @@ class RelanceCommunication(models.Model):
         self._mark_sent()
 
     def _get_invoice_attachments(self):
-        """The PDFs of the listed invoices, as ``[(name, raw_bytes)]``."""
+        """The PDFs of the listed invoices, as ``[(name, raw_bytes)]``: the
+        invoice's own PDF when Odoo keeps one, the others rendered together in
+        one wkhtmltopdf call and split per invoice."""
         self.ensure_one()
+        moves = self._get_lines().move_id.filtered(lambda m: m.is_invoice())
         attachments = []
-        report = self.env["ir.actions.report"]
-        for move in self._get_lines().move_id.filtered(lambda m: m.is_invoice()):
-            existing = move.invoice_pdf_report_id
-            if existing:
-                attachments.append((existing.name, existing.raw))
-                continue
-            content, _report_type = report._render_qweb_pdf(
-                "account.account_invoices", move.ids
+        to_render = moves.browse()
+        for move in moves:
+            if move.invoice_pdf_report_id:
+                pdf = move.invoice_pdf_report_id
+                attachments.append((pdf.name, pdf.raw))
+            else:
+                to_render |= move
+        if to_render:
+            report = self.env["ir.actions.report"]
+            content, report_type = report._pre_render_qweb_pdf(
+                "account.account_invoices", to_render.ids
             )
-            attachments.append((f"{move._get_invoice_report_filename()}", content))
+            by_move = report._get_splitted_report(
+                "account.account_invoices", content, report_type
+            )
+            attachments += [
+                (move._get_invoice_report_filename(), by_move[move.id])
+                for move in to_render
+            ]
         return attachments
 
     def _send_sms(self):
