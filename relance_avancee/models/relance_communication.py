@@ -376,7 +376,19 @@ class RelanceCommunication(models.Model):
             self.ids,
             ("subject", "body_html", "email_from", "reply_to", "attachment_ids"),
         )[self.id]
-        attachments = self._get_invoice_attachments() if self.kind != "thanks" else []
+        attachments, pdf_error = [], False
+        if self.kind != "thanks":
+            try:
+                with self.env.cr.savepoint():
+                    attachments = self._get_invoice_attachments()
+            except Exception as error:  # noqa: BLE001 - any rendering failure
+                # A reminder without the invoice PDFs beats no reminder: send it
+                # and say so on its rows.
+                _logger.warning("Invoice PDFs of %s not rendered: %s", self, error)
+                pdf_error = _(
+                    "Sent without the invoice PDFs, which could not be rendered: %s",
+                    error,
+                )
         message = self.partner_id.with_context(
             mail_notify_force_send=False, mail_post_autofollow=False
         ).message_post(
@@ -393,6 +405,8 @@ class RelanceCommunication(models.Model):
         )
         self.mail_message_id = message
         self._mark_sent()
+        if pdf_error:
+            self.history_ids.filtered(lambda h: h.state == "sent").reason = pdf_error
 
     def _get_invoice_attachments(self):
         """The PDFs of the listed invoices, as ``[(name, raw_bytes)]``: the

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import psycopg2.errors
 
 from odoo import _, api, fields, models, modules
-from odoo.tools import SQL, config, mute_logger
+from odoo.tools import SQL, config, format_amount, mute_logger
 
 _logger = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ class RelanceEngine(models.AbstractModel):
             elif currency.compare_amounts(proposal.amount, min_amount) < 0:
                 proposal.skip_reason = _(
                     "The amount due at this step is below the minimum of %s.",
-                    min_amount,
+                    format_amount(self.env, min_amount, currency),
                 )
         return proposals
 

@@ -125,18 +125,16 @@ class RelanceProfile(models.Model):
                     )
                 )
 
-    def _check_used_in_company(self, company, usage):
-        """Refuse this profile as ``usage`` (e.g. "the profile of X") in
-        ``company`` when it belongs to another company."""
+    def _check_used_in_company(self, company):
+        """Refuse these profiles in ``company`` when they belong to another."""
         for profile in self:
             if profile.company_id != company:
                 raise ValidationError(
                     _(
-                        "%(profile)s belongs to %(other)s: it cannot be %(usage)s "
-                        "in %(company)s.",
+                        "The dunning profile %(profile)s belongs to %(other)s: it "
+                        "cannot be used in %(company)s.",
                         profile=profile.display_name,
                         other=profile.company_id.name,
-                        usage=usage,
                         company=company.name,
                     )
                 )

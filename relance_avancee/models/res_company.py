@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -59,9 +59,7 @@ class ResCompany(models.Model):
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):
         for company in self:
-            company.relance_default_profile_id._check_used_in_company(
-                company, _("the default profile of %s", company.name)
-            )
+            company.relance_default_profile_id._check_used_in_company(company)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -2,7 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, float_is_zero, float_round
+from odoo.tools import SQL, float_is_zero, float_round, format_date
 
 # Weights of the payment-behaviour score (documented in readme/DESCRIPTION.md).
 SCORE_NEUTRAL = 50
@@ -97,9 +97,7 @@ class ResPartner(models.Model):
     @api.constrains("relance_profile_id")
     def _check_relance_profile_company(self):
         for partner in self:
-            partner.relance_profile_id._check_used_in_company(
-                self.env.company, _("the profile of %s", partner.display_name)
-            )
+            partner.relance_profile_id._check_used_in_company(self.env.company)
 
     @api.onchange("relance_profile_id")
     def _onchange_relance_profile_id(self):
@@ -273,7 +271,7 @@ class ResPartner(models.Model):
                 partner.relance_next_step = _(
                     "%(step)s on %(date)s",
                     step=plan.levels[0].name,
-                    date=fields.Date.to_string(max(plan.planned_date, today)),
+                    date=format_date(self.env, max(plan.planned_date, today)),
                 )
             elif cid in waiting_by_partner:
                 partner.relance_next_step = _(

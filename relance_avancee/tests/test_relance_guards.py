@@ -1,7 +1,12 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from odoo.addons.base.models.ir_actions_report import IrActionsReport
 
 from .common import RelanceCommon
 
@@ -173,6 +178,26 @@ class TestRelanceBadInput(RelanceCommon):
         with freeze_time("2026-03-31"):
             self._run("2026-03-31", partner)
         self._assert_error(partner, "street, zip code", channel="letter")
+
+    def test_reminder_goes_out_when_invoice_pdfs_cannot_be_rendered(self):
+        partner = self._create_customer("Sans Pdf", self.profile_sme)
+        self._invoice(partner, 100.0, "2026-03-31")
+        # wkhtmltopdf failing (e.g. no server to fetch stylesheets from).
+        with (
+            patch.object(
+                IrActionsReport,
+                "_pre_render_qweb_pdf",
+                side_effect=UserError("Wkhtmltopdf failed (error code: -11)."),
+            ),
+            freeze_time("2026-04-03"),
+        ):
+            self._run("2026-04-03", partner)
+        row = self._history(partner, kind="reminder")
+        self.assertEqual(row.state, "sent")
+        self.assertIn("without the invoice PDFs", row.reason)
+        mail = self._mails(partner)
+        self.assertEqual(len(mail), 1)
+        self.assertFalse(mail.attachment_ids)
 
     def test_missing_template_is_an_error(self):
         partner = self._create_customer("Sans Modele", self.profile_sme)
