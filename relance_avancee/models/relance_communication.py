@@ -487,17 +487,13 @@ class RelanceCommunication(models.Model):
             if self.channel == "phone"
             else self.env.ref("relance_avancee.mail_activity_type_relance")
         )
-        note = self.env["ir.qweb"]._render(
-            "relance_avancee.relance_activity_note",
-            {"comm": self, "history": self.partner_id._relance_get_recent_history()},
-        )
         activity = self.partner_id.activity_schedule(
             activity_type_id=activity_type.id,
             date_deadline=self.date,
             summary=_(
                 "%(step)s: %(partner)s", step=level.name, partner=self.partner_id.name
             ),
-            note=note,
+            note=self._render_activity_note(),
             user_id=user.id,
         )
         activity.relance_communication_id = self
@@ -505,6 +501,30 @@ class RelanceCommunication(models.Model):
         self.history_ids.filtered(lambda h: h.state == "todo").write(
             {"user_id": user.id}
         )
+
+    def _render_activity_note(self):
+        """The task's note: the invoices, the balance and the recent history."""
+        self.ensure_one()
+        return self.env["ir.qweb"]._render(
+            "relance_avancee.relance_activity_note",
+            {"comm": self, "history": self.partner_id._relance_get_recent_history()},
+        )
+
+    def _add_rows(self, rows, level):
+        """Add invoices that reached a step to this waiting communication."""
+        self.ensure_one()
+        rows.write({"communication_id": self.id, "user_id": self.user_id.id})
+        if (level.delay, level.sequence) > (
+            self.level_id.delay,
+            self.level_id.sequence,
+        ):
+            self.level_id = level
+        body = _(
+            "Added to the waiting %s for this customer.", self.level_id.display_name
+        )
+        rows.move_id._message_log_batch(bodies=dict.fromkeys(rows.move_id.ids, body))
+        if self.activity_id:
+            self.activity_id.note = self._render_activity_note()
 
     def _mark_sent(self, by_person=None):
         """Record these communications as made: by the batch on its day, or by

@@ -69,6 +69,7 @@ class RunStats:
     cancelled: int = 0
     blocked: int = 0
     locked: int = 0
+    merged: int = 0
 
     def add_state(self, state):
         attr = {
@@ -623,6 +624,13 @@ class RelanceEngine(models.AbstractModel):
         )
         # Raise a duplicate now, before anything is sent.
         self.env.cr.flush()
+        waiting = self._get_waiting_communication(company, partner, proposal)
+        if waiting:
+            # One open task or unprinted letter per customer and channel: the
+            # new invoices join it instead of piling up a second one.
+            waiting._add_rows(rows, proposal.level)
+            stats.merged += 1
+            return
         comm = self.env["relance.communication"].create(
             dict(
                 self._prepare_communication_vals(company, today, partner, proposal),
@@ -635,6 +643,25 @@ class RelanceEngine(models.AbstractModel):
         if comm.state == "todo":
             comm._dispatch()
         stats.add_state(comm.state)
+
+    @api.model
+    def _get_waiting_communication(self, company, partner, proposal):
+        """The customer's task or letter of this channel still waiting for a
+        person, if any (a hook)."""
+        if not (proposal.manual or proposal.channel in ("letter", "formal_notice")):
+            return self.env["relance.communication"]
+        return self.env["relance.communication"].search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "=", partner.id),
+                ("channel", "=", proposal.channel),
+                ("kind", "=", proposal.kind),
+                ("manual", "=", proposal.manual),
+                ("state", "=", "todo"),
+            ],
+            order="id desc",
+            limit=1,
+        )
 
     @api.model
     def _process_thanks(self, company, today, partner, move_ids, stats):

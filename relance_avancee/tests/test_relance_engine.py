@@ -130,3 +130,27 @@ class TestRelanceEngineScenario(RelanceCommon):
             self.assertEqual(mail.recipient_ids, partner)
             self.assertIn(invoices[partner].name, mail.body_html)
             self.assertEqual(len(mail.attachment_ids), 1)
+
+    def test_one_open_call_per_customer_gathers_its_invoices(self):
+        partner = self._create_customer("Deux Appels", self.profile_sme)
+        first = self._invoice(partner, 300.0, "2026-03-01")
+        second = self._invoice(partner, 500.0, "2026-03-10")
+        # The second invoice's steps are spaced from its courtesy notice (sent
+        # on March 4): first reminder March 19, second March 28, call April 3.
+        days = ("2026-03-04", "2026-03-13", "2026-03-19", "2026-03-28", "2026-04-03")
+        for day in days:
+            with freeze_time(day):
+                self._run(day, partner)
+        calls = self._history(partner, channel="phone")
+        self.assertEqual(calls.move_id, first | second)
+        comm = calls.communication_id
+        self.assertEqual(len(comm), 1, "one call for the customer, not one per invoice")
+        activities = partner.activity_ids.filtered(
+            lambda a: a.relance_communication_id == comm
+        )
+        self.assertEqual(len(activities), 1)
+        self.assertIn(first.name, str(activities.note))
+        self.assertIn(second.name, str(activities.note))
+        with freeze_time("2026-04-04"):
+            activities.action_feedback(feedback="Both promised for Friday")
+        self.assertEqual(set(calls.mapped("state")), {"sent"})
