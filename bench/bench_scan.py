@@ -31,6 +31,10 @@ def timed(label, func, cr):
 def main(env):
     cr = env.cr
     today = date.today()
+    # Stylesheets for the invoice PDFs come from the running server (scripts/run).
+    env["ir.config_parameter"].set_param(
+        "report.url", os.environ.get("BENCH_REPORT_URL", "http://127.0.0.1:8069")
+    )
     company = env["res.company"].create(
         {"name": "Bench company", "currency_id": env.ref("base.EUR").id}
     )

@@ -423,18 +423,31 @@ class RelanceCommunication(models.Model):
             else:
                 to_render |= move
         if to_render:
-            report = self.env["ir.actions.report"]
-            content, report_type = report._pre_render_qweb_pdf(
-                "account.account_invoices", to_render.ids
-            )
-            by_move = report._get_splitted_report(
-                "account.account_invoices", content, report_type
-            )
+            try:
+                with self.env.cr.savepoint():
+                    by_move = self._render_invoice_pdfs(to_render)
+            except Exception as error:  # noqa: BLE001 - retried one by one below
+                # wkhtmltopdf cannot split a combined PDF it failed to style (no
+                # stylesheet server): render each invoice alone, as Odoo does.
+                _logger.info("Combined invoice PDFs failed (%s): one by one", error)
+                by_move = {}
+                for move in to_render:
+                    by_move.update(self._render_invoice_pdfs(move))
             attachments += [
                 (move._get_invoice_report_filename(), by_move[move.id])
                 for move in to_render
             ]
         return attachments
+
+    def _render_invoice_pdfs(self, moves):
+        """``{move_id: pdf_bytes}`` of ``moves``, rendered in one call."""
+        report = self.env["ir.actions.report"]
+        content, report_type = report._pre_render_qweb_pdf(
+            "account.account_invoices", moves.ids
+        )
+        return report._get_splitted_report(
+            "account.account_invoices", content, report_type
+        )
 
     def _send_sms(self):
         """Queue the SMS in Odoo's SMS queue (sent through IAP by its cron)."""

@@ -199,6 +199,27 @@ class TestRelanceBadInput(RelanceCommon):
         self.assertEqual(len(mail), 1)
         self.assertFalse(mail.attachment_ids)
 
+    def test_invoice_pdfs_rendered_one_by_one_when_combined_render_fails(self):
+        partner = self._create_customer("Deux Pdf", self.profile_sme)
+        self._invoice(partner, 100.0, "2026-03-31")
+        self._invoice(partner, 200.0, "2026-03-31")
+        original = IrActionsReport._pre_render_qweb_pdf
+
+        def fails_on_many(report, report_ref, res_ids=None, data=None):
+            # wkhtmltopdf's combined output empty (no stylesheet server).
+            if res_ids and len(res_ids) > 1:
+                raise ValueError("Cannot read an empty file")
+            return original(report, report_ref, res_ids=res_ids, data=data)
+
+        with (
+            patch.object(IrActionsReport, "_pre_render_qweb_pdf", fails_on_many),
+            freeze_time("2026-04-03"),
+        ):
+            self._run("2026-04-03", partner)
+        mail = self._mails(partner)
+        self.assertEqual(len(mail.attachment_ids), 2)
+        self.assertFalse(self._history(partner, kind="reminder").mapped("reason")[0])
+
     def test_missing_template_is_an_error(self):
         partner = self._create_customer("Sans Modele", self.profile_sme)
         self._invoice(partner, 100.0, "2026-03-31")
