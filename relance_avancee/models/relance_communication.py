@@ -16,6 +16,8 @@ COMMUNICATION_STATES = [
     ("cancelled", "Cancelled"),
 ]
 LETTER_CHANNELS = ("letter", "formal_notice")
+# Set once a combined invoice render failed in this worker: render one by one.
+_COMBINED_PDF = [False]
 # Stricter than Odoo's lenient normaliser, which accepts "jean@@x" as "@x".
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z0-9-]{2,}$")
 
@@ -423,15 +425,19 @@ class RelanceCommunication(models.Model):
             else:
                 to_render |= move
         if to_render:
-            try:
-                with self.env.cr.savepoint():
-                    by_move = self._render_invoice_pdfs(to_render)
-            except Exception as error:  # noqa: BLE001 - retried one by one below
-                # wkhtmltopdf cannot split a combined PDF it failed to style (no
-                # stylesheet server): render each invoice alone, as Odoo does.
-                _logger.info("Combined invoice PDFs failed (%s): one by one", error)
-                by_move = {}
-                for move in to_render:
+            by_move = {}
+            if len(to_render) > 1 and not _COMBINED_PDF[0]:
+                try:
+                    with self.env.cr.savepoint():
+                        by_move = self._render_invoice_pdfs(to_render)
+                except Exception as error:  # noqa: BLE001 - one by one below
+                    # Some wkhtmltopdf builds (Debian's, without patched Qt) give
+                    # no splittable combined PDF: this worker renders each
+                    # invoice alone from now on, as Odoo itself would.
+                    _COMBINED_PDF[0] = True
+                    _logger.info("Combined invoice PDFs failed (%s): one by one", error)
+            for move in to_render:
+                if move.id not in by_move:
                     by_move.update(self._render_invoice_pdfs(move))
             attachments += [
                 (move._get_invoice_report_filename(), by_move[move.id])

@@ -8,6 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.base.models.ir_actions_report import IrActionsReport
 
+from ..models import relance_communication
 from .common import RelanceCommon
 
 
@@ -213,6 +214,7 @@ class TestRelanceBadInput(RelanceCommon):
 
         with (
             patch.object(IrActionsReport, "_pre_render_qweb_pdf", fails_on_many),
+            patch.object(relance_communication, "_COMBINED_PDF", [False]),
             freeze_time("2026-04-03"),
         ):
             self._run("2026-04-03", partner)
