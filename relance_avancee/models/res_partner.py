@@ -207,45 +207,50 @@ class ResPartner(models.Model):
     def _compute_relance_history_summary(self):
         commercial = self.commercial_partner_id
         History = self.env["relance.history"]
-        history_groups = History._read_group(
-            [("partner_id", "in", commercial.ids)],
-            ["partner_id"],
-            ["__count"],
-        )
-        last_groups = History._read_group(
+        counts = {
+            partner.id: count
+            for partner, count in History._read_group(
+                [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
+            )
+        }
+        # The latest step made per customer, in one query returning one row per
+        # customer (record rules applied by _search), not the whole history.
+        query = History._search(
             [
                 ("partner_id", "in", commercial.ids),
                 ("kind", "in", ("courtesy", "reminder")),
                 ("state", "in", ("sent", "todo")),
-            ],
-            ["partner_id"],
-            ["date:max"],
+            ]
         )
-        last_dates = {partner.id: last_date for partner, last_date in last_groups}
-        dispute_groups = self.env["relance.dispute"]._read_group(
-            [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
+        query.order = SQL(
+            "relance_history.partner_id, relance_history.date DESC, "
+            "relance_history.id DESC"
         )
-        disputes = {partner.id: count for partner, count in dispute_groups}
-        summary = {}
-        last_rows = History.search(
-            [
-                ("partner_id", "in", commercial.ids),
-                ("kind", "in", ("courtesy", "reminder")),
-                ("state", "in", ("sent", "todo")),
-            ],
-            order="date desc, id desc",
-        )
-        last_level = {}
-        for row in last_rows:
-            last_level.setdefault(row.partner_id.id, row.level_id)
-        for partner, count in history_groups:
-            summary[partner.id] = (count, last_dates.get(partner.id, False))
+        last_steps = {
+            partner_id: (day, level_id)
+            for partner_id, day, level_id in self.env.execute_query(
+                query.select(
+                    SQL(
+                        "DISTINCT ON (relance_history.partner_id) "
+                        "relance_history.partner_id, relance_history.date, "
+                        "relance_history.level_id"
+                    )
+                )
+            )
+        }
+        disputes = {
+            partner.id: count
+            for partner, count in self.env["relance.dispute"]._read_group(
+                [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
+            )
+        }
+        Level = self.env["relance.level"]
         for partner in self:
             cid = partner.commercial_partner_id.id
-            count, last_date = summary.get(cid, (0, False))
-            partner.relance_history_count = count
+            last_date, last_level_id = last_steps.get(cid, (False, False))
+            partner.relance_history_count = counts.get(cid, 0)
             partner.relance_last_date = last_date
-            partner.relance_last_level_id = last_level.get(cid, False)
+            partner.relance_last_level_id = Level.browse(last_level_id)
             partner.relance_dispute_count = disputes.get(cid, 0)
 
     def _compute_relance_next_step(self):

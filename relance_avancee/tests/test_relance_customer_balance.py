@@ -72,6 +72,9 @@ class TestRelanceCustomerBalance(RelanceCommon):
         self.assertEqual(self.old.relance_total_overdue, 300.0)
         self.assertEqual(self.old.relance_oldest_overdue_days, 106)
         self.assertEqual(self.old.relance_last_date, self.today)
+        self.assertEqual(self.old.relance_last_level_id.delay, 3)
+        # The skipped courtesy notice and the first reminder.
+        self.assertEqual(self.old.relance_history_count, 2)
         # First reminder sent today; the second one follows the scenario.
         self.assertIn("Second reminder", self.old.relance_next_step)
         customers = self.big | self.old | self.fine

@@ -65,6 +65,9 @@ class TestRelanceEngineScenario(RelanceCommon):
             self._history(partner, kind="reminder").mapped("level_id.tone"),
             ["positive", "firm"],
         )
+        # The customer shows its latest step, not an earlier one.
+        self.assertEqual(partner.relance_last_level_id.delay, 12)
+        self.assertEqual(str(partner.relance_last_date), "2026-04-12")
 
         # D+18: a phone call, as an activity for the collector with the balance.
         with freeze_time("2026-04-18"):
