@@ -430,11 +430,19 @@ class RelanceEngine(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _run(self, company, today=None, partner_ids=None, exclude_keys=None):
+    def _run(
+        self,
+        company,
+        today=None,
+        partner_ids=None,
+        exclude_keys=None,
+        exclude_thanks=None,
+    ):
         """Scan ``company`` and act on what is due: the daily batch, a manual run
         from the preview wizard, or a run for some customers.
 
         :param exclude_keys: proposal keys the user took out in the preview
+        :param exclude_thanks: customers whose thank-you the user took out
         :return: :class:`RunStats`
         """
         today = today or fields.Date.context_today(self)
@@ -445,7 +453,7 @@ class RelanceEngine(models.AbstractModel):
             if not exclude_keys or p.key not in exclude_keys
         ]
         thanks = self._scan_thanks(company, today, partner_ids)
-        for partner_id in self.env.context.get("relance_exclude_thanks") or ():
+        for partner_id in exclude_thanks or ():
             thanks.pop(partner_id, None)
         by_partner = defaultdict(list)
         for proposal in proposals:

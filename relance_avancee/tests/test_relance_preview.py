@@ -90,3 +90,18 @@ class TestRelancePreview(RelanceCommon):
         self.assertEqual(
             self._history(self.beta, kind="reminder").mapped("state"), ["sent", "sent"]
         )
+
+    def test_unticked_thank_you_is_not_sent(self):
+        delta = self._create_customer("Delta SA", self.profile_sme)
+        invoice = self._invoice(delta, 400.0, "2026-03-31")
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", delta)
+        self._pay(invoice, "2026-04-05")
+        with freeze_time("2026-04-06"):
+            wizard = self._open(self.alpha | delta)
+            thanks = wizard.line_ids.filtered(lambda line: line.kind == "thanks")
+            self.assertEqual(thanks.partner_id, delta)
+            thanks.include = False
+            wizard.action_send()
+        self.assertFalse(self._history(delta, kind="thanks"))
+        self.assertEqual(self._history(self.alpha, kind="reminder").state, "sent")

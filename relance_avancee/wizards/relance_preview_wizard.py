@@ -143,10 +143,14 @@ class RelancePreviewWizard(models.TransientModel):
         stats = (
             self.env["relance.engine"]
             .with_company(self.company_id)
-            .with_context(
-                relance_no_commit=True, relance_exclude_thanks=excluded_thanks
+            .with_context(relance_no_commit=True)
+            ._run(
+                self.company_id,
+                self.date,
+                partner_ids,
+                exclude_keys=excluded,
+                exclude_thanks=excluded_thanks,
             )
-            ._run(self.company_id, self.date, partner_ids, exclude_keys=excluded)
         )
         self.result = _(
             "%(communications)s communication(s): %(sent)s sent, %(todo)s to do "
