@@ -11,6 +11,9 @@ from . import account_partial_reconcile
 from . import mail_activity
 from . import mail_mail
 from . import sms_sms
+from . import relance_planner
 from . import relance_engine
+from . import relance_dispatcher
+from . import relance_run
 from . import relance_customer_balance
 from . import res_config_settings

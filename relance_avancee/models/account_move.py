@@ -1,4 +1,14 @@
+import logging
+import uuid
+
 from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+# Set once a combined invoice render could not be split in this worker (Debian's
+# wkhtmltopdf, without patched Qt): render one invoice per call from then on.
+_COMBINED_PDF = [False]
 
 
 class AccountMove(models.Model):
@@ -101,3 +111,83 @@ class AccountMove(models.Model):
         ):
             return _("The invoice %s has been paid since the scan.", self.name)
         return False
+
+    def _relance_ensure_invoice_pdfs(self):
+        """Make sure these invoices have their PDF stored, as Odoo's Send &
+        Print keeps it (``invoice_pdf_report_id``), so every reminder and the
+        customer portal reuse it instead of rendering it again.
+
+        Missing PDFs are rendered together when wkhtmltopdf can split the
+        result, else one by one. A failure never raises: it is returned, and
+        the reminder goes without that PDF.
+
+        :return: ``{move_id: error message}`` of the PDFs that could not be made
+        """
+        missing = self.filtered(
+            lambda m: m.is_invoice() and not m.invoice_pdf_report_id
+        )
+        errors = {}
+        if not missing:
+            return errors
+        sender = self.env["account.move.send"]
+        report = self.env.ref("account.account_invoices")
+        if len(missing) > 1 and not _COMBINED_PDF[0]:
+            # Together, in slices small enough for wkhtmltopdf's memory.
+            batches = [missing[i : i + 50] for i in range(0, len(missing), 50)]
+        else:
+            batches = list(missing)
+        while batches:
+            batch = batches.pop(0)
+            invoices_data = {move: {"pdf_report": report} for move in batch}
+            try:
+                with self.env.cr.savepoint():
+                    sender._prepare_invoice_pdf_report(invoices_data)
+            except Exception as error:  # noqa: BLE001 - any rendering failure
+                if len(batch) > 1:
+                    # A combined render this wkhtmltopdf cannot split: this
+                    # worker renders each invoice alone from now on.
+                    _COMBINED_PDF[0] = True
+                    _logger.info("Combined invoice PDFs failed (%s): one by one", error)
+                    batches += list(batch)
+                    continue
+                _logger.warning("Invoice PDF of %s not rendered: %s", batch.name, error)
+                errors[batch.id] = str(error)
+                continue
+            self.env["ir.attachment"].sudo().create(
+                [data["pdf_attachment_values"] for data in invoices_data.values()]
+            )
+            batch.invalidate_recordset(
+                ["invoice_pdf_report_id", "invoice_pdf_report_file"]
+            )
+            for move in batch.filtered(lambda m: not m.message_main_attachment_id):
+                move.message_main_attachment_id = move.invoice_pdf_report_id
+        return errors
+
+    def _relance_ensure_portal_tokens(self):
+        """Give these invoices the access token of their portal link, in one
+        statement.
+
+        Odoo's ``_portal_ensure_token`` writes one invoice at a time, and a
+        write on a posted invoice runs the whole ``account.move.write``
+        machinery (balance and lock-date checks) for a field no accounting
+        rule reads: the token is set directly, each invoice its own.
+        """
+        missing = self.filtered(lambda m: not m.access_token)
+        if not missing:
+            return
+        tokens = {move.id: str(uuid.uuid4()) for move in missing}
+        rows = [SQL("(%s, %s)", move_id, token) for move_id, token in tokens.items()]
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move m
+                   SET access_token = v.token
+                  FROM (VALUES %s) AS v(id, token)
+                 WHERE m.id = v.id AND m.access_token IS NULL
+                """,
+                SQL(", ").join(rows),
+            )
+        )
+        self.env.cache.update(
+            missing, self._fields["access_token"], [tokens[m.id] for m in missing]
+        )

@@ -1,5 +1,6 @@
 import logging
 import re
+from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -16,8 +17,6 @@ COMMUNICATION_STATES = [
     ("cancelled", "Cancelled"),
 ]
 LETTER_CHANNELS = ("letter", "formal_notice")
-# Set once a combined invoice render failed in this worker: render one by one.
-_COMBINED_PDF = [False]
 # Stricter than Odoo's lenient normaliser, which accepts "jean@@x" as "@x".
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z0-9-]{2,}$")
 
@@ -142,6 +141,13 @@ class RelanceCommunication(models.Model):
             for currency, amount in totals.items()
         ]
 
+    def _get_portal_url(self, move):
+        """The link to ``move`` on the customer portal, where the customer can
+        view, download and pay it (its access token is made before the batch
+        renders the emails)."""
+        self.ensure_one()
+        return move.get_base_url() + move.get_portal_url()
+
     def _get_payment_reference(self):
         """Payment references of the listed invoices, for the transfer."""
         self.ensure_one()
@@ -159,7 +165,9 @@ class RelanceCommunication(models.Model):
         if not todo:
             raise UserError(_("Only communications still to do can be sent."))
         todo._check_lines_still_due()
-        todo.filtered(lambda c: c.state == "todo")._dispatch(from_person=True)
+        self.env["relance.dispatcher"]._dispatch(
+            todo.filtered(lambda c: c.state == "todo"), from_person=True
+        )
         return True
 
     def action_retry(self):
@@ -179,7 +187,9 @@ class RelanceCommunication(models.Model):
                 }
             )
         failed._check_lines_still_due()
-        failed.filtered(lambda c: c.state == "todo")._dispatch(from_person=True)
+        self.env["relance.dispatcher"]._dispatch(
+            failed.filtered(lambda c: c.state == "todo"), from_person=True
+        )
         return True
 
     def action_cancel(self):
@@ -257,23 +267,6 @@ class RelanceCommunication(models.Model):
                         "error_reason": _("Nothing left to chase."),
                     }
                 )
-
-    def _dispatch(self, from_person=False):
-        """Send each communication on its channel, or hand it to a person.
-
-        Bad recipient data ends as an error state with its reason; the other
-        communications go on.
-        """
-        for comm in self.with_context(relance_by_person=from_person):
-            if comm.manual and not from_person:
-                comm._schedule_activity()
-                continue
-            reason = comm._get_recipient_error()
-            if reason:
-                comm._set_state("error", reason=reason)
-                continue
-            sender = getattr(comm, f"_send_{comm.channel}")
-            sender()
 
     def _get_recipient_error(self):
         """Why this communication cannot reach its recipient, or ``False``."""
@@ -360,173 +353,14 @@ class RelanceCommunication(models.Model):
             return self.profile_id.thank_you_template_id
         return self.level_id.mail_template_id
 
-    def _send_email(self):
-        """Queue the email in Odoo's mail queue and log it on the invoices."""
-        self.ensure_one()
-        template = self._get_mail_template()
-        if not template:
-            self._set_state(
-                "error",
-                reason=_(
-                    "No email template is set for %s.",
-                    self.level_id.display_name or self.profile_id.display_name,
-                ),
-            )
-            return
-        recipient = self.recipient_id or self.partner_id
-        values = template._generate_template(
-            self.ids,
-            ("subject", "body_html", "email_from", "reply_to", "attachment_ids"),
-        )[self.id]
-        attachments, pdf_error = [], False
-        if self.kind != "thanks":
-            try:
-                with self.env.cr.savepoint():
-                    attachments = self._get_invoice_attachments()
-            except Exception as error:  # noqa: BLE001 - any rendering failure
-                # A reminder without the invoice PDFs beats no reminder: send it
-                # and say so on its rows.
-                _logger.warning("Invoice PDFs of %s not rendered: %s", self, error)
-                pdf_error = _(
-                    "Sent without the invoice PDFs, which could not be rendered: %s",
-                    error,
-                )
-        message = self.partner_id.with_context(
-            mail_notify_force_send=False, mail_post_autofollow=False
-        ).message_post(
-            body=values.get("body_html") or "",
-            subject=values.get("subject"),
-            email_from=values.get("email_from") or None,
-            reply_to=values.get("reply_to") or None,
-            partner_ids=recipient.ids,
-            attachments=attachments,
-            attachment_ids=values.get("attachment_ids") or [],
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
-        )
-        self.mail_message_id = message
-        self._mark_sent()
-        if pdf_error:
-            self.history_ids.filtered(lambda h: h.state == "sent").reason = pdf_error
-
-    def _get_invoice_attachments(self):
-        """The PDFs of the listed invoices, as ``[(name, raw_bytes)]``: the
-        invoice's own PDF when Odoo keeps one, the others rendered together in
-        one wkhtmltopdf call and split per invoice."""
-        self.ensure_one()
-        moves = self._get_lines().move_id.filtered(lambda m: m.is_invoice())
-        attachments = []
-        to_render = moves.browse()
-        for move in moves:
-            if move.invoice_pdf_report_id:
-                pdf = move.invoice_pdf_report_id
-                attachments.append((pdf.name, pdf.raw))
-            else:
-                to_render |= move
-        if to_render:
-            by_move = {}
-            if len(to_render) > 1 and not _COMBINED_PDF[0]:
-                try:
-                    with self.env.cr.savepoint():
-                        by_move = self._render_invoice_pdfs(to_render)
-                except Exception as error:  # noqa: BLE001 - one by one below
-                    # Some wkhtmltopdf builds (Debian's, without patched Qt) give
-                    # no splittable combined PDF: this worker renders each
-                    # invoice alone from now on, as Odoo itself would.
-                    _COMBINED_PDF[0] = True
-                    _logger.info("Combined invoice PDFs failed (%s): one by one", error)
-            for move in to_render:
-                if move.id not in by_move:
-                    by_move.update(self._render_invoice_pdfs(move))
-            attachments += [
-                (move._get_invoice_report_filename(), by_move[move.id])
-                for move in to_render
-            ]
-        return attachments
-
-    def _render_invoice_pdfs(self, moves):
-        """``{move_id: pdf_bytes}`` of ``moves``, rendered in one call."""
-        report = self.env["ir.actions.report"]
-        content, report_type = report._pre_render_qweb_pdf(
-            "account.account_invoices", moves.ids
-        )
-        return report._get_splitted_report(
-            "account.account_invoices", content, report_type
-        )
-
-    def _send_sms(self):
-        """Queue the SMS in Odoo's SMS queue (sent through IAP by its cron)."""
-        self.ensure_one()
-        template = self.level_id.sms_template_id
-        if not template:
-            self._set_state(
-                "error",
-                reason=_("No SMS template is set for %s.", self.level_id.display_name),
-            )
-            return
-        recipient = self.recipient_id or self.partner_id
-        number, _reason = self._get_sms_number(recipient)
-        body = template._render_field("body", self.ids, compute_lang=True)[self.id]
-        message = self.partner_id._message_sms(
-            body,
-            partner_ids=recipient.ids,
-            sms_pid_to_number={recipient.id: number},
-            put_in_queue=True,
-        )
-        self.write({"mail_message_id": message.id, "sms_number": number})
-        self._mark_sent()
-
-    def _send_letter(self):
-        """Letters wait in the print queue: the rows stay to do until printed."""
-        self.ensure_one()
-        self._log_on_moves(
-            _("Dunning letter %s queued for printing.", self.level_id.display_name)
-        )
-
-    def _send_formal_notice(self):
-        self.ensure_one()
-        self._log_on_moves(
-            _("Formal notice %s queued for printing.", self.level_id.display_name)
-        )
-
-    def _send_phone(self):
-        self.ensure_one()
-        self._schedule_activity()
-
-    def _schedule_activity(self):
-        """Give this step to a person as a ``mail.activity`` on the customer."""
-        self.ensure_one()
-        if self.activity_id:
-            return
-        level = self.level_id
-        user = self.user_id or level._get_responsible_user(self.partner_id)
-        activity_type = level.activity_type_id or (
-            self.env.ref("mail.mail_activity_data_call")
-            if self.channel == "phone"
-            else self.env.ref("relance_avancee.mail_activity_type_relance")
-        )
-        activity = self.partner_id.activity_schedule(
-            activity_type_id=activity_type.id,
-            date_deadline=self.date,
-            summary=_(
-                "%(step)s: %(partner)s", step=level.name, partner=self.partner_id.name
-            ),
-            note=self._render_activity_note(),
-            user_id=user.id,
-        )
-        activity.relance_communication_id = self
-        self.write({"activity_id": activity.id, "user_id": user.id})
-        self.history_ids.filtered(lambda h: h.state == "todo").write(
-            {"user_id": user.id}
-        )
-
-    def _render_activity_note(self):
+    def _render_activity_note(self, history=None):
         """The task's note: the invoices, the balance and the recent history."""
         self.ensure_one()
+        if history is None:
+            history = self.partner_id._relance_get_recent_history()
         return self.env["ir.qweb"]._render(
             "relance_avancee.relance_activity_note",
-            {"comm": self, "history": self.partner_id._relance_get_recent_history()},
+            {"comm": self, "history": history},
         )
 
     def _add_rows(self, rows, level):
@@ -548,50 +382,66 @@ class RelanceCommunication(models.Model):
     def _mark_sent(self, by_person=None):
         """Record these communications as made: by the batch on its day, or by
         a person today."""
+        if not self:
+            return
         now = fields.Datetime.now()
         if by_person is None:
             by_person = self.env.context.get("relance_by_person", False)
         today = fields.Date.context_today(self)
-        for comm in self:
-            rows = comm.history_ids.filtered(lambda h: h.state in ("todo", "error"))
-            rows.write(
+        rows = self.history_ids.filtered(lambda h: h.state in ("todo", "error"))
+        for done_date, group in rows.grouped(
+            lambda h: today if by_person else h.communication_id.date
+        ).items():
+            group.write(
                 {
                     "state": "sent",
                     "sent_date": now,
-                    "done_date": today if by_person else comm.date,
+                    "done_date": done_date,
                     "reason": False,
                 }
             )
-            comm.write({"state": "sent", "sent_date": now, "error_reason": False})
-            if comm.activity_id:
-                comm.activity_id.with_context(
-                    relance_skip_activity_hook=True
-                ).action_feedback(feedback=_("Done from the dunning communication."))
+        self.write({"state": "sent", "sent_date": now, "error_reason": False})
+        for comm in self.filtered("activity_id"):
+            comm.activity_id.with_context(
+                relance_skip_activity_hook=True
+            ).action_feedback(feedback=_("Done from the dunning communication."))
+        bodies = {}
+        for comm in self:
             channel = (
                 comm.level_id._get_channel_label() if comm.level_id else _("Email")
             )
-            comm._log_on_moves(
-                _(
-                    "%(step)s sent by %(channel)s to %(recipient)s.",
-                    step=comm.level_id.name or _("Thank-you message"),
-                    channel=channel,
-                    recipient=(comm.recipient_id or comm.partner_id).display_name,
-                )
+            bodies[comm] = _(
+                "%(step)s sent by %(channel)s to %(recipient)s.",
+                step=comm.level_id.name or _("Thank-you message"),
+                channel=channel,
+                recipient=(comm.recipient_id or comm.partner_id).display_name,
             )
+        self._log_on_moves(bodies)
 
     def _set_state(self, state, reason=False, from_states=("todo", "error")):
-        for comm in self:
-            rows = comm.history_ids.filtered(lambda h: h.state in from_states)
-            rows.write({"state": state, "reason": reason})
-            comm.write({"state": state, "error_reason": reason})
+        if not self:
+            return
+        self.history_ids.filtered(lambda h: h.state in from_states).write(
+            {"state": state, "reason": reason}
+        )
+        self.write({"state": state, "error_reason": reason})
         if state == "error":
             _logger.info("Dunning communications %s in error: %s", self.ids, reason)
 
-    def _log_on_moves(self, body):
-        """Log a note on each listed invoice, in one batch."""
-        moves = self.history_ids.move_id
-        if moves:
-            moves._message_log_batch(bodies={move.id: body for move in moves})
+    def _log_on_moves(self, bodies):
+        """Log a note on each invoice these communications list, in one batch.
+
+        :param bodies: ``{communication: body}``; an invoice listed by several
+            communications gets their notes in one message.
+        """
+        by_move = defaultdict(list)
+        for comm, body in bodies.items():
+            for move in comm.history_ids.move_id:
+                by_move[move.id].append(body)
+        if by_move:
+            self.env["account.move"].browse(list(by_move))._message_log_batch(
+                bodies={move_id: " ".join(texts) for move_id, texts in by_move.items()}
+            )
 
     @api.model
     def _on_delivery_failure(self, messages, reason, channel="email"):

@@ -60,6 +60,14 @@ class RelanceLevel(models.Model):
         domain=[("model", "=", "relance.communication")],
         help="The printed document of a letter or formal notice step.",
     )
+    attach_invoice_pdf = fields.Boolean(
+        string="Attach invoice PDFs",
+        help="Attach each listed invoice's PDF to the email. The PDF Odoo keeps "
+        "on the invoice (Send & Print) is reused; a missing one is rendered once, "
+        "before the batch locks anything, and kept on the invoice. Unchecked, the "
+        "email links each invoice to the customer portal, where the customer can "
+        "view, download and pay it.",
+    )
     activity_type_id = fields.Many2one(
         "mail.activity.type",
         string="Activity type",

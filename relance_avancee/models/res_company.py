@@ -43,10 +43,18 @@ class ResCompany(models.Model):
         help="The payment-behaviour score looks at invoices due within this many days.",
     )
     relance_batch_size = fields.Integer(
-        string="Customers per batch",
-        default=50,
-        help="The daily batch commits after this many customers, so a crash loses "
-        "at most one batch.",
+        string="Customers per chunk",
+        default=100,
+        help="The daily batch serves its customers in chunks of this size: each "
+        "chunk is locked, recorded and sent in batch, then committed, so a crash "
+        "loses at most one chunk.",
+    )
+    relance_cron_time_limit = fields.Integer(
+        string="Seconds per batch call",
+        default=60,
+        help="The scheduled batch starts no new chunk after this many seconds: it "
+        "commits, reports its progress and returns, and Odoo calls it again until "
+        "the day is done. Keep it well under the workers' time limit for crons.",
     )
     relance_indemnity_amount = fields.Monetary(
         string="Recovery indemnity",
@@ -66,6 +74,11 @@ class ResCompany(models.Model):
         companies = super().create(vals_list)
         companies._relance_install_default_profiles()
         return companies
+
+    def _relance_get_chunk_size(self):
+        """How many customers the batch serves per chunk (at least one)."""
+        self.ensure_one()
+        return max(self.relance_batch_size or 100, 1)
 
     def _relance_install_default_profiles(self):
         """Give each company without profile its own copy of the shipped

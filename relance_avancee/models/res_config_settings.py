@@ -22,6 +22,9 @@ class ResConfigSettings(models.TransientModel):
     relance_batch_size = fields.Integer(
         related="company_id.relance_batch_size", readonly=False
     )
+    relance_cron_time_limit = fields.Integer(
+        related="company_id.relance_cron_time_limit", readonly=False
+    )
     relance_indemnity_amount = fields.Monetary(
         related="company_id.relance_indemnity_amount", readonly=False
     )

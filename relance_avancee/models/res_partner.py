@@ -256,7 +256,7 @@ class ResPartner(models.Model):
     def _compute_relance_next_step(self):
         company = self.env.company
         today = fields.Date.context_today(self)
-        plans = self.env["relance.engine"]._plan(
+        plans = self.env["relance.planner"]._plan(
             company, today, partner_ids=self.commercial_partner_id.ids
         )
         next_by_partner = {}
@@ -342,6 +342,19 @@ class ResPartner(models.Model):
             limit=limit,
             order="date desc, id desc",
         )
+
+    def _relance_get_recent_history_by_partner(self, limit=10):
+        """The recent history of these customers in one search:
+        ``{commercial_partner_id: relance.history}``, newest first."""
+        commercial = self.commercial_partner_id
+        rows = self.env["relance.history"].search(
+            [("partner_id", "in", commercial.ids)], order="date desc, id desc"
+        )
+        result = {partner.id: rows.browse() for partner in commercial}
+        for row in rows:
+            if len(result[row.partner_id.id]) < limit:
+                result[row.partner_id.id] |= row
+        return result
 
     def _relance_compute_scores(self, company, today=None):
         """Payment-behaviour score of these commercial partners in ``company``.

@@ -476,7 +476,7 @@ class ReportRelanceLetter(models.AbstractModel):
             levels.setdefault(row.partner_id.id, row.level_id)
         pending = customers.filtered(lambda p: p.id not in levels)
         if pending:
-            plans = self.env["relance.engine"]._plan(
+            plans = self.env["relance.planner"]._plan(
                 company, today, partner_ids=pending.ids
             )
             next_plans = {}

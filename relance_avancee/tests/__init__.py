@@ -9,3 +9,4 @@ from . import test_relance_score
 from . import test_relance_profile
 from . import test_relance_customer_balance
 from . import test_relance_i18n
+from . import test_relance_batch

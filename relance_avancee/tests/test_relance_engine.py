@@ -21,7 +21,11 @@ class TestRelanceEngineScenario(RelanceCommon):
         self.assertEqual(stats.communications, 0)
         self.assertFalse(self._history(partner))
 
-        # D-7: the courtesy notice, positive, by email, with the invoice PDF.
+        # D-7: the courtesy notice, positive, by email, with the invoice PDF
+        # (a step that attaches them).
+        self.profile_sme.level_ids.filtered(lambda lvl: lvl.delay < 0).write(
+            {"attach_invoice_pdf": True}
+        )
         with freeze_time("2026-03-24"):
             self._run("2026-03-24", partner)
         courtesy = self._history(partner)
@@ -132,7 +136,6 @@ class TestRelanceEngineScenario(RelanceCommon):
         for partner, mail in ((french, french_mail), (english, english_mail)):
             self.assertEqual(mail.recipient_ids, partner)
             self.assertIn(invoices[partner].name, mail.body_html)
-            self.assertEqual(len(mail.attachment_ids), 1)
 
     def test_one_open_call_per_customer_gathers_its_invoices(self):
         partner = self._create_customer("Deux Appels", self.profile_sme)

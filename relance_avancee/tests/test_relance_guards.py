@@ -8,7 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.base.models.ir_actions_report import IrActionsReport
 
-from ..models import relance_communication
+from ..models import account_move
 from .common import RelanceCommon
 
 
@@ -180,7 +180,13 @@ class TestRelanceBadInput(RelanceCommon):
             self._run("2026-03-31", partner)
         self._assert_error(partner, "street, zip code", channel="letter")
 
+    def _attach_invoice_pdfs(self, profile):
+        profile.level_ids.filtered(lambda lvl: lvl.channel == "email").write(
+            {"attach_invoice_pdf": True}
+        )
+
     def test_reminder_goes_out_when_invoice_pdfs_cannot_be_rendered(self):
+        self._attach_invoice_pdfs(self.profile_sme)
         partner = self._create_customer("Sans Pdf", self.profile_sme)
         self._invoice(partner, 100.0, "2026-03-31")
         # wkhtmltopdf failing (e.g. no server to fetch stylesheets from).
@@ -201,6 +207,7 @@ class TestRelanceBadInput(RelanceCommon):
         self.assertFalse(mail.attachment_ids)
 
     def test_invoice_pdfs_rendered_one_by_one_when_combined_render_fails(self):
+        self._attach_invoice_pdfs(self.profile_sme)
         partner = self._create_customer("Deux Pdf", self.profile_sme)
         self._invoice(partner, 100.0, "2026-03-31")
         self._invoice(partner, 200.0, "2026-03-31")
@@ -214,7 +221,7 @@ class TestRelanceBadInput(RelanceCommon):
 
         with (
             patch.object(IrActionsReport, "_pre_render_qweb_pdf", fails_on_many),
-            patch.object(relance_communication, "_COMBINED_PDF", [False]),
+            patch.object(account_move, "_COMBINED_PDF", [False]),
             freeze_time("2026-04-03"),
         ):
             self._run("2026-04-03", partner)
@@ -342,5 +349,7 @@ class TestRelanceProfilesThroughTime(RelanceCommon):
         self.assertEqual(len(mail), 1)
         for invoice in invoices:
             self.assertIn(invoice.name, mail.body_html)
-        self.assertEqual(len(mail.attachment_ids), 2)
+            # Without attached PDFs, each invoice links to the customer portal.
+            self.assertIn(invoice.get_portal_url(), mail.body_html)
+        self.assertFalse(mail.attachment_ids)
         self.assertEqual(len(self._history(partner, kind="reminder")), 2)

@@ -12,7 +12,6 @@ from odoo.tools import mute_logger
 from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
 from odoo.addons.sms.tools.sms_api import SmsApi
 
-from ..models.relance_engine import RunStats
 from .common import RelanceCommon
 
 
@@ -76,26 +75,26 @@ class TestRelanceReliability(RelanceCommon):
 
     def test_crash_then_rerun_sends_each_step_once(self):
         self.company.relance_batch_size = 2
-        Communication = type(self.env["relance.communication"])
-        original = Communication._dispatch
+        Dispatcher = type(self.env["relance.dispatcher"])
+        original = Dispatcher._dispatch
         calls = []
 
-        def crashing_dispatch(comm, *args, **kwargs):
-            calls.append(comm.partner_id.id)
-            if len(calls) == 3:
+        def crashing_dispatch(dispatcher, comms, *args, **kwargs):
+            calls.append(comms.partner_id.ids)
+            if len(calls) == 2:
                 raise SimulatedCrash()
-            return original(comm, *args, **kwargs)
+            return original(dispatcher, comms, *args, **kwargs)
 
         with freeze_time("2026-04-03"):
             # Not assertRaises: Odoo's rolls the whole block back to a savepoint.
             crashed = False
-            with patch.object(Communication, "_dispatch", crashing_dispatch):
+            with patch.object(Dispatcher, "_dispatch", crashing_dispatch):
                 try:
                     self._run("2026-04-03", self.partners)
                 except SimulatedCrash:
                     crashed = True
             self.assertTrue(crashed)
-            # The first batch (2 customers) was kept; the batch in progress lost.
+            # The first chunk (2 customers) was kept; the chunk in progress lost.
             self.assertEqual(len(self._history(kind="reminder")), 2)
             stats = self._run("2026-04-03", self.partners)
         self.assertEqual(stats.communications, 3)
@@ -110,17 +109,15 @@ class TestRelanceReliability(RelanceCommon):
         invoice = self.invoices[0]
         today = fields.Date.to_date("2026-04-03")
         with freeze_time(today):
-            proposals = self.engine._scan(self.company, today, partner.ids)
-            self.assertEqual(len([p for p in proposals if not p.skip_reason]), 1)
+            # The run's scan finds the customer...
+            todo = self.engine._get_partners_to_serve(self.company, today, partner.ids)
+            self.assertEqual(todo, partner.ids)
+            # ...which pays before its chunk is served: the chunk reads the
+            # balances again under its lock and sends nothing.
             self._pay(invoice, today)
-            stats = RunStats()
-            self.engine._process_partner(
-                self.company, today, partner.id, proposals, [], stats
-            )
-        row = self._history(partner, kind="reminder")
-        self.assertEqual(row.state, "cancelled")
-        self.assertIn("paid", row.reason)
-        self.assertEqual(row.communication_id.state, "cancelled")
+            stats = self.engine._act_chunk(self.company, today, todo)
+        self.assertEqual(stats.communications, 0)
+        self.assertFalse(self._history(partner, kind="reminder"))
         self.assertFalse(self._mails(partner))
 
     def test_unique_key_refuses_a_second_row(self):

@@ -1,0 +1,301 @@
+"""Sending dunning communications, per channel and in batch.
+
+The executor (``relance.engine``) records a chunk of customers' communications,
+then hands them here all at once: templates are rendered once per template and
+language for the whole chunk, and the emails, their chatter messages,
+notifications, activities and invoice notes are each created with one
+``create``. An email goes to the customer's billing recipient only, never to
+the customer's followers (the message is created on the customer's thread, so
+replies land in its chatter, but nobody else is notified).
+"""
+
+import logging
+from collections import defaultdict
+
+from odoo import Command, _, api, models
+from odoo.tools.mail import generate_tracking_message_id
+
+_logger = logging.getLogger(__name__)
+
+
+class RelanceDispatcher(models.AbstractModel):
+    _name = "relance.dispatcher"
+    _description = "Dunning dispatcher (sends communications in batch)"
+
+    @api.model
+    def _dispatch(self, comms, from_person=False):
+        """Send each communication on its channel, or hand it to a person.
+
+        Bad recipient data ends as an error state with its reason; the other
+        communications go on.
+        """
+        comms = comms.with_context(relance_by_person=from_person)
+        tasks = comms.filtered(lambda c: c.manual and not from_person)
+        if tasks:
+            self._schedule_activities(tasks)
+        todo = comms - tasks
+        # Recipients read once for the whole batch (blacklist included).
+        (todo.recipient_id | todo.partner_id).mapped("is_blacklisted")
+        errors = defaultdict(lambda: comms.browse())
+        for comm in todo:
+            reason = comm._get_recipient_error()
+            if reason:
+                errors[reason] |= comm
+        for reason, failed in errors.items():
+            failed._set_state("error", reason=reason)
+            todo -= failed
+        for channel, group in todo.grouped("channel").items():
+            getattr(self, f"_send_{channel}")(group)
+
+    # ------------------------------------------------------------------
+    # Email
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _send_email(self, comms):
+        """Queue one email per communication in Odoo's mail queue, in batch.
+
+        Each email is a message on the customer's thread (its chatter log; a
+        reply routes back to it) and a ``mail.mail`` addressed to the billing
+        recipient alone: no follower is notified, nobody is subscribed.
+        """
+        by_template = defaultdict(lambda: comms.browse())
+        for comm in comms:
+            by_template[comm._get_mail_template()] |= comm
+        missing = by_template.pop(self.env["mail.template"], comms.browse())
+        for comm in missing:
+            comm._set_state(
+                "error",
+                reason=_(
+                    "No email template is set for %s.",
+                    comm.level_id.display_name or comm.profile_id.display_name,
+                ),
+            )
+        comms -= missing
+        if not comms:
+            return
+        # The emails link each invoice to the customer portal.
+        comms.history_ids.move_id._relance_ensure_portal_tokens()
+        values = {}
+        for template, group in by_template.items():
+            values.update(
+                template._generate_template(
+                    group.ids,
+                    (
+                        "subject",
+                        "body_html",
+                        "email_from",
+                        "reply_to",
+                        "attachment_ids",
+                    ),
+                )
+            )
+        pdfs, pdf_errors = self._get_invoice_pdfs(comms)
+        author = self.env.user.partner_id
+        reply_tos = comms.partner_id.sudo()._notify_get_reply_to(default=False)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        message_vals = []
+        for comm in comms:
+            vals = values[comm.id]
+            email_from = vals.get("email_from") or author.email_formatted
+            attachment_ids = list(vals.get("attachment_ids") or []) + pdfs.get(
+                comm.id, []
+            )
+            message_vals.append(
+                {
+                    "model": "res.partner",
+                    "res_id": comm.partner_id.id,
+                    "record_name": comm.partner_id.display_name,
+                    "message_type": "comment",
+                    "subtype_id": subtype_id,
+                    "is_internal": False,
+                    "author_id": author.id,
+                    "email_from": email_from,
+                    "reply_to": vals.get("reply_to")
+                    or reply_tos.get(comm.partner_id.id)
+                    or email_from,
+                    "subject": vals.get("subject") or "",
+                    "body": vals.get("body_html") or "",
+                    "partner_ids": [
+                        Command.link((comm.recipient_id or comm.partner_id).id)
+                    ],
+                    "attachment_ids": [Command.link(aid) for aid in attachment_ids],
+                    "message_id": generate_tracking_message_id(
+                        f"{comm.partner_id.id}-res.partner"
+                    ),
+                }
+            )
+        messages = self.env["mail.message"].sudo().create(message_vals)
+        templates = {
+            comm.id: template
+            for template, group in by_template.items()
+            for comm in group
+        }
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "mail_message_id": message.id,
+                        "body_html": message_values["body"],
+                        "recipient_ids": message_values["partner_ids"],
+                        "auto_delete": templates[comm.id].auto_delete,
+                        "is_notification": True,
+                        "references": message.message_id,
+                        "state": "outgoing",
+                    }
+                    for comm, message, message_values in zip(
+                        comms, messages, message_vals, strict=True
+                    )
+                ]
+            )
+        )
+        # The envelope in the customer's chatter shows the delivery status.
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": message.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": (comm.recipient_id or comm.partner_id).id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for comm, message, mail in zip(comms, messages, mails, strict=True)
+            ]
+        )
+        for comm, message in zip(comms, messages, strict=True):
+            comm.mail_message_id = message
+        comms._mark_sent()
+        for comm in comms:
+            if comm.id in pdf_errors:
+                comm.history_ids.filtered(lambda h: h.state == "sent").reason = _(
+                    "Sent without the invoice PDFs, which could not be rendered: %s",
+                    pdf_errors[comm.id],
+                )
+
+    @api.model
+    def _get_invoice_pdfs(self, comms):
+        """The stored PDFs of the invoices listed by the communications whose
+        step attaches them: ``({comm_id: [attachment_id]}, {comm_id: error})``.
+
+        The batch renders the missing ones before it locks anything; whatever
+        is still missing here (a person sending now, or a render that failed)
+        is rendered now, once, and a failure never stops the email.
+        """
+        wanted = comms.filtered(
+            lambda c: c.kind != "thanks" and c.level_id.attach_invoice_pdf
+        )
+        moves_by_comm = {
+            comm.id: comm._get_lines().move_id.filtered(lambda m: m.is_invoice())
+            for comm in wanted
+        }
+        moves = self.env["account.move"].union(*moves_by_comm.values())
+        errors = moves._relance_ensure_invoice_pdfs() if moves else {}
+        pdfs, pdf_errors = {}, {}
+        for comm_id, comm_moves in moves_by_comm.items():
+            pdfs[comm_id] = comm_moves.invoice_pdf_report_id.ids
+            failed = [errors[m.id] for m in comm_moves if m.id in errors]
+            if failed:
+                pdf_errors[comm_id] = failed[0]
+        return pdfs, pdf_errors
+
+    # ------------------------------------------------------------------
+    # SMS, letters, tasks
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _send_sms(self, comms):
+        """Queue the SMS in Odoo's SMS queue (sent through IAP by its cron)."""
+        for comm in comms:
+            template = comm.level_id.sms_template_id
+            if not template:
+                comm._set_state(
+                    "error",
+                    reason=_(
+                        "No SMS template is set for %s.", comm.level_id.display_name
+                    ),
+                )
+                continue
+            recipient = comm.recipient_id or comm.partner_id
+            number, _reason = comm._get_sms_number(recipient)
+            body = template._render_field("body", comm.ids, compute_lang=True)[comm.id]
+            message = comm.partner_id._message_sms(
+                body,
+                partner_ids=recipient.ids,
+                sms_pid_to_number={recipient.id: number},
+                put_in_queue=True,
+            )
+            comm.write({"mail_message_id": message.id, "sms_number": number})
+            comm._mark_sent()
+
+    @api.model
+    def _send_letter(self, comms):
+        """Letters wait in the print queue: the rows stay to do until printed."""
+        comms._log_on_moves(
+            {
+                comm: _(
+                    "Dunning letter %s queued for printing.",
+                    comm.level_id.display_name,
+                )
+                for comm in comms
+            }
+        )
+
+    @api.model
+    def _send_formal_notice(self, comms):
+        comms._log_on_moves(
+            {
+                comm: _(
+                    "Formal notice %s queued for printing.", comm.level_id.display_name
+                )
+                for comm in comms
+            }
+        )
+
+    @api.model
+    def _send_phone(self, comms):
+        self._schedule_activities(comms)
+
+    @api.model
+    def _schedule_activities(self, comms):
+        """Give these steps to people as ``mail.activity`` on the customers,
+        created in one batch."""
+        comms = comms.filtered(lambda c: not c.activity_id)
+        if not comms:
+            return
+        history = comms.partner_id._relance_get_recent_history_by_partner()
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        call_type = self.env.ref("mail.mail_activity_data_call")
+        task_type = self.env.ref("relance_avancee.mail_activity_type_relance")
+        vals_list, users = [], []
+        for comm in comms:
+            level = comm.level_id
+            user = comm.user_id or level._get_responsible_user(comm.partner_id)
+            users.append(user)
+            activity_type = level.activity_type_id or (
+                call_type if comm.channel == "phone" else task_type
+            )
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": comm.partner_id.id,
+                    "activity_type_id": activity_type.id,
+                    "date_deadline": comm.date,
+                    "summary": _(
+                        "%(step)s: %(partner)s",
+                        step=level.name,
+                        partner=comm.partner_id.name,
+                    ),
+                    "note": comm._render_activity_note(
+                        history.get(comm.partner_id.commercial_partner_id.id)
+                    ),
+                    "user_id": user.id,
+                    "relance_communication_id": comm.id,
+                }
+            )
+        activities = self.env["mail.activity"].create(vals_list)
+        for comm, activity, user in zip(comms, activities, users, strict=True):
+            comm.write({"activity_id": activity.id, "user_id": user.id})
+            comm.history_ids.filtered(lambda h: h.state == "todo").user_id = user

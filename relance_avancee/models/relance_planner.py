@@ -1,0 +1,396 @@
+"""The dunning planner: what is due, for whom, today. It only reads.
+
+Reading is grouped (one query for the open receivables of all customers, one
+for their history, one for their partners), so the scan costs the same number
+of queries for 10 or 10,000 customers. The batch (``relance.engine``), the
+preview, the customer form and the letter reports all ask it; none of them
+repeats its rules.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from odoo import _, api, models
+from odoo.tools import SQL, format_amount
+
+
+@dataclass
+class MovePlan:
+    """The next dunning step of one open receivable document."""
+
+    move_id: int
+    partner_id: int
+    profile: object
+    due_date: date
+    amount: float  # residual in company currency
+    amount_currency: float  # residual in the document's currency
+    currency_id: int
+    cycle: int
+    levels: object  # relance.level recordset: the levels of the next step
+    planned_date: date | None = None
+    missed: list = field(default_factory=list)  # [(level, reason)] to skip
+    waiting: object = None  # relance.level recordset still to do by a person
+
+
+@dataclass
+class Proposal:
+    """One communication the batch would make: a customer, a channel, its items."""
+
+    partner_id: int
+    channel: str
+    kind: str
+    manual: bool
+    level: object
+    items: list  # [(MovePlan, level)]
+    amount: float = 0.0
+    skip_reason: str | None = None
+
+    @property
+    def key(self):
+        return (self.partner_id, self.channel, self.kind, self.manual)
+
+
+class RelancePlanner(models.AbstractModel):
+    _name = "relance.planner"
+    _description = "Dunning planner (what is due)"
+
+    # ------------------------------------------------------------------
+    # Reading: what is due
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _read_open_receivables(self, company, partner_ids=None):
+        """Open receivable items of ``company`` in one grouped query.
+
+        :return: ``(moves, credits)`` where ``moves`` maps a move id to its
+            aggregated open debit (partner, due date, residuals, currency,
+            cycle, dispute flag) and ``credits`` maps a commercial partner to
+            the total of its unreconciled credits (payments, credit notes).
+        """
+        for model in ("account.move.line", "account.move", "res.partner"):
+            self.env[model].flush_model()
+        partner_filter = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.move_id,
+                       m.commercial_partner_id,
+                       m.relance_cycle,
+                       m.relance_in_dispute,
+                       MIN(l.date_maturity) FILTER (WHERE l.amount_residual > 0),
+                       SUM(l.amount_residual) FILTER (WHERE l.amount_residual > 0),
+                       SUM(l.amount_residual_currency)
+                           FILTER (WHERE l.amount_residual > 0),
+                       MIN(l.currency_id),
+                       SUM(l.amount_residual) FILTER (WHERE l.amount_residual < 0)
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE l.company_id = %(company)s
+                   AND l.parent_state = 'posted'
+                   AND a.account_type = 'asset_receivable'
+                   AND NOT l.reconciled
+                   AND l.amount_residual != 0
+                   AND m.commercial_partner_id IS NOT NULL
+                   %(partner_filter)s
+              GROUP BY l.move_id, m.commercial_partner_id, m.relance_cycle,
+                       m.relance_in_dispute
+                """,
+                company=company.id,
+                partner_filter=partner_filter,
+            )
+        )
+        moves = {}
+        credits = defaultdict(float)
+        for (
+            move_id,
+            partner_id,
+            cycle,
+            in_dispute,
+            due,
+            residual,
+            residual_currency,
+            currency_id,
+            credit,
+        ) in self.env.cr.fetchall():
+            if credit:
+                credits[partner_id] += -credit
+            if residual:
+                moves[move_id] = {
+                    "partner_id": partner_id,
+                    "cycle": cycle or 1,
+                    "in_dispute": in_dispute,
+                    "due": due,
+                    "residual": residual,
+                    "residual_currency": residual_currency or residual,
+                    "currency_id": currency_id,
+                }
+        return moves, credits
+
+    @api.model
+    def _read_done_steps(self, move_ids):
+        """``{move_id: {(level_id, cycle): (state, date)}}`` of recorded steps."""
+        if not move_ids:
+            return {}
+        self.env["relance.history"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT move_id, level_id, cycle, state, COALESCE(done_date, date)
+                  FROM relance_history
+                 WHERE move_id = ANY(%s)
+                   AND kind IN ('courtesy', 'reminder')
+                """,
+                list(move_ids),
+            )
+        )
+        done = defaultdict(dict)
+        for move_id, level_id, cycle, state, day in self.env.cr.fetchall():
+            done[move_id][(level_id, cycle)] = (state, day)
+        return done
+
+    @api.model
+    def _get_steps(self, profile):
+        """The scenario of ``profile`` as ``[(delay, levels)]`` in sending order."""
+        steps = []
+        for level in profile._get_sorted_levels():
+            if steps and steps[-1][0] == level.delay:
+                steps[-1] = (level.delay, steps[-1][1] | level)
+            else:
+                steps.append((level.delay, level))
+        return steps
+
+    @api.model
+    def _plan(self, company, today, partner_ids=None):
+        """Plan the next step of every open receivable of ``company``.
+
+        A scenario is walked one step at a time: a step is due ``delay`` days
+        after the due date and never sooner after the previous step than the
+        scenario's spacing, so a customer is never sent two steps at once and a
+        day the batch did not run is caught up the next day (``<=``). A courtesy
+        notice whose moment passed with the due date is skipped, not sent late.
+
+        :return: list of :class:`MovePlan`
+        """
+        moves, _credits = self._read_open_receivables(company, partner_ids)
+        return self._plan_moves(company, today, moves)
+
+    @api.model
+    def _plan_moves(self, company, today, moves):
+        # Iterating keeps the prefetch of the whole set: one read for all.
+        partners = {
+            partner.id: partner
+            for partner in self.env["res.partner"]
+            .with_company(company)
+            .browse({m["partner_id"] for m in moves.values()})
+        }
+        done = self._read_done_steps(list(moves))
+        steps_by_profile = {}
+        plans = []
+        for move_id, move in moves.items():
+            if move["in_dispute"]:
+                continue
+            partner = partners[move["partner_id"]]
+            if partner.relance_excluded:
+                continue
+            profile = partner._relance_get_profile(company)
+            if not profile or not profile.active:
+                continue
+            if profile not in steps_by_profile:
+                steps_by_profile[profile] = self._get_steps(profile)
+            plan = MovePlan(
+                move_id=move_id,
+                partner_id=move["partner_id"],
+                profile=profile,
+                due_date=move["due"],
+                amount=move["residual"],
+                amount_currency=move["residual_currency"],
+                currency_id=move["currency_id"],
+                cycle=move["cycle"],
+                levels=self.env["relance.level"],
+            )
+            self._plan_next_step(
+                plan, steps_by_profile[profile], done.get(move_id, {}), today
+            )
+            if plan.levels or plan.missed or plan.waiting:
+                plans.append(plan)
+        return plans
+
+    @api.model
+    def _plan_next_step(self, plan, steps, done, today):
+        """Fill ``plan.levels``/``planned_date`` with the first unfinished step."""
+        previous = None  # (delay, date) of the last step really made
+        for delay, levels in steps:
+            recorded = {
+                level: done[(level.id, plan.cycle)]
+                for level in levels
+                if (level.id, plan.cycle) in done
+                and done[(level.id, plan.cycle)][0] != "cancelled"
+            }
+            missing = levels.filtered(lambda lvl, r=recorded: lvl not in r)
+            if any(state == "todo" for state, _day in recorded.values()):
+                # A step still waiting for a person (a call, a letter to print,
+                # a manual sending) holds the scenario: nothing escalates past it.
+                plan.waiting = levels.filtered(
+                    lambda lvl, r=recorded: lvl in r and r[lvl][0] == "todo"
+                )
+                return
+            made = [day for state, day in recorded.values() if state != "skipped"]
+            if not missing:
+                if made:
+                    previous = (delay, max(made))
+                continue
+            if delay < 0 and today >= plan.due_date:
+                reason = _("The due date passed before the courtesy notice.")
+                plan.missed += [(level, reason) for level in missing]
+                continue
+            planned = plan.due_date + timedelta(days=delay)
+            if previous:
+                planned = max(
+                    planned, previous[1] + timedelta(days=delay - previous[0])
+                )
+            plan.levels = missing
+            plan.planned_date = planned
+            return
+
+    @api.model
+    def _scan(self, company, today, partner_ids=None):
+        """What the batch would do today, grouped into proposals.
+
+        One proposal per customer, channel and kind (courtesy / reminder) lists
+        all the customer's invoices due at that step. Customers whose
+        unreconciled payments or credit notes cover their overdue amount are
+        returned blocked, so the accountant reconciles before anybody chases.
+
+        :return: list of :class:`Proposal`
+        """
+        moves, credits = self._read_open_receivables(company, partner_ids)
+        plans = self._plan_moves(company, today, moves)
+        # Read up front, so the query count does not depend on what is due.
+        currency = company.currency_id
+        min_amount = company.relance_min_amount
+        currency.fetch(["rounding"])
+        overdue = defaultdict(float)
+        for move in moves.values():
+            if move["due"] and move["due"] < today and not move["in_dispute"]:
+                overdue[move["partner_id"]] += move["residual"]
+        groups = {}
+        for plan in plans:
+            items = [(plan, level) for level, _reason in plan.missed]
+            skip_reasons = dict(plan.missed)
+            if plan.levels and plan.planned_date <= today:
+                items += [(plan, level) for level in plan.levels]
+            for item_plan, level in items:
+                kind = "courtesy" if level.delay < 0 else "reminder"
+                manual = level._is_manual()
+                key = (
+                    plan.partner_id,
+                    level.channel,
+                    kind,
+                    manual,
+                    level in skip_reasons,
+                )
+                proposal = groups.get(key)
+                if not proposal:
+                    proposal = groups[key] = Proposal(
+                        partner_id=plan.partner_id,
+                        channel=level.channel,
+                        kind=kind,
+                        manual=manual,
+                        level=level,
+                        items=[],
+                        skip_reason=skip_reasons.get(level),
+                    )
+                proposal.items.append((item_plan, level))
+                if (level.delay, level.sequence) > (
+                    proposal.level.delay,
+                    proposal.level.sequence,
+                ):
+                    proposal.level = level
+        proposals = list(groups.values())
+        for proposal in proposals:
+            proposal.amount = sum(plan.amount for plan, _level in proposal.items)
+            if proposal.skip_reason:
+                continue
+            credit = credits.get(proposal.partner_id, 0.0)
+            if (
+                credit
+                and overdue.get(proposal.partner_id)
+                and (
+                    currency.compare_amounts(credit, overdue[proposal.partner_id]) >= 0
+                )
+            ):
+                proposal.skip_reason = "blocked"
+            elif currency.compare_amounts(proposal.amount, min_amount) < 0:
+                proposal.skip_reason = _(
+                    "The amount due at this step is below the minimum of %s.",
+                    format_amount(self.env, min_amount, currency),
+                )
+        return proposals
+
+    @api.model
+    def _scan_thanks(self, company, today, partner_ids=None):
+        """Invoices to thank for: fully paid, never thanked, and either reminded
+        at least once or (per profile) paid within the last week.
+
+        :return: ``{partner_id: [move_id, ...]}``
+        """
+        for model in ("account.move", "account.move.line", "relance.history"):
+            self.env[model].flush_model()
+        partner_filter = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id, m.commercial_partner_id,
+                       EXISTS(SELECT 1 FROM relance_history h
+                               WHERE h.move_id = m.id AND h.kind = 'reminder'
+                                 AND h.state = 'sent') AS reminded
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s
+                   AND m.state = 'posted'
+                   AND m.move_type IN ('out_invoice', 'out_receipt')
+                   AND m.payment_state IN ('paid', 'in_payment')
+                   AND NOT EXISTS(SELECT 1 FROM relance_history t
+                                   WHERE t.move_id = m.id AND t.kind = 'thanks')
+                   AND (EXISTS(SELECT 1 FROM relance_history h
+                                WHERE h.move_id = m.id AND h.kind = 'reminder'
+                                  AND h.state = 'sent')
+                        OR EXISTS(SELECT 1
+                                    FROM account_move_line l
+                                    JOIN account_partial_reconcile apr
+                                      ON apr.debit_move_id = l.id
+                                   WHERE l.move_id = m.id
+                                  HAVING MAX(apr.max_date) >= %(since)s))
+                   %(partner_filter)s
+                """,
+                company=company.id,
+                since=today - timedelta(days=7),
+                partner_filter=partner_filter,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        partners = {
+            partner.id: partner
+            for partner in self.env["res.partner"]
+            .with_company(company)
+            .browse({r[1] for r in rows})
+        }
+        result = defaultdict(list)
+        for move_id, partner_id, reminded in rows:
+            partner = partners[partner_id]
+            profile = partner._relance_get_profile(company)
+            if not profile or partner.relance_excluded or profile.thank_you == "none":
+                continue
+            if profile.thank_you == "reminded" and not reminded:
+                continue
+            result[partner_id].append(move_id)
+        return result
