@@ -12,7 +12,7 @@ replies land in its chatter, but nobody else is notified).
 import logging
 from collections import defaultdict
 
-from odoo import Command, _, api, models
+from odoo import Command, _, api, fields, models
 from odoo.tools.mail import generate_tracking_message_id
 
 _logger = logging.getLogger(__name__)
@@ -192,7 +192,11 @@ class RelanceDispatcher(models.AbstractModel):
             for comm in wanted
         }
         moves = self.env["account.move"].union(*moves_by_comm.values())
-        errors = moves._relance_ensure_invoice_pdfs() if moves else {}
+        # The batch tried these before locking: said on the rows, not retried.
+        errors = dict(self.env.context.get("relance_pdf_errors") or ())
+        moves = moves.filtered(lambda m: m.id not in errors)
+        if moves:
+            errors.update(moves._relance_ensure_invoice_pdfs())
         pdfs, pdf_errors = {}, {}
         for comm_id, comm_moves in moves_by_comm.items():
             pdfs[comm_id] = comm_moves.invoice_pdf_report_id.ids
@@ -299,3 +303,49 @@ class RelanceDispatcher(models.AbstractModel):
         for comm, activity, user in zip(comms, activities, users, strict=True):
             comm.write({"activity_id": activity.id, "user_id": user.id})
             comm.history_ids.filtered(lambda h: h.state == "todo").user_id = user
+
+    @api.model
+    def _schedule_reconcile_activities(self, company, partners):
+        """Ask the accountant to reconcile these customers' payments or credit
+        notes before any reminder (once per customer, while the activity is
+        open)."""
+        activity_type = self.env.ref(
+            "relance_avancee.mail_activity_type_relance_reconcile"
+        )
+        open_ids = {
+            activity.res_id
+            for activity in self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", partners.ids),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+        }
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for partner in partners.filtered(lambda p: p.id not in open_ids):
+            user = (
+                partner.with_company(company).relance_collector_id
+                or company.relance_default_collector_id
+                or self.env.user
+            )
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner.id,
+                    "activity_type_id": activity_type.id,
+                    "date_deadline": today,
+                    "summary": _("Reconcile before reminding"),
+                    "note": _(
+                        "%(partner)s has unreconciled payments or credit notes "
+                        "covering its overdue invoices: reconcile them; no reminder "
+                        "is sent meanwhile.",
+                        partner=partner.display_name,
+                    ),
+                    "user_id": user.id,
+                }
+            )
+        if vals_list:
+            self.env["mail.activity"].create(vals_list)

@@ -138,7 +138,10 @@ class RelanceEngine(models.AbstractModel):
         """
         stats = stats if stats is not None else RunStats()
         self = self.with_company(company)
-        self._prepare_invoice_pdfs(company, today, partner_ids)
+        pdf_errors = self._prepare_invoice_pdfs(company, today, partner_ids)
+        if pdf_errors:
+            # What failed is said on the rows, not tried again under the locks.
+            self = self.with_context(relance_pdf_errors=tuple(pdf_errors.items()))
         # A crash inside a chunk rolls back that chunk only; earlier chunks are
         # committed, and a rerun finishes the job.
         with self.env.cr.savepoint():
@@ -197,12 +200,15 @@ class RelanceEngine(models.AbstractModel):
     def _prepare_invoice_pdfs(self, company, today, partner_ids):
         """Render and store, before any lock, the invoice PDFs the emails of
         this chunk will attach (steps with *Attach invoice PDFs*), so the
-        customers' rows are never locked while wkhtmltopdf works."""
+        customers' rows are never locked while wkhtmltopdf works.
+
+        :return: ``{move_id: error}`` of the PDFs that could not be rendered
+        """
         if not self.env["relance.level"].search_count(
             [("company_id", "=", company.id), ("attach_invoice_pdf", "=", True)],
             limit=1,
         ):
-            return
+            return {}
         moves = self.env["account.move"]
         for proposal in self._scan(company, today, partner_ids):
             if proposal.skip_reason or proposal.channel != "email":
@@ -212,10 +218,12 @@ class RelanceEngine(models.AbstractModel):
             )
             if any(levels.mapped("attach_invoice_pdf")):
                 moves |= moves.browse([plan.move_id for plan, _level in proposal.items])
-        if moves:
-            moves._relance_ensure_invoice_pdfs()
-            # Keep what was rendered even if the chunk fails afterwards.
-            self._commit_chunk()
+        if not moves:
+            return {}
+        errors = moves._relance_ensure_invoice_pdfs()
+        # Keep what was rendered even if the chunk fails afterwards.
+        self._commit_chunk()
+        return errors
 
     @api.model
     def _act_partner(
@@ -312,7 +320,7 @@ class RelanceEngine(models.AbstractModel):
         blocked = [p for p in proposals if p.skip_reason == "blocked"]
         if blocked:
             stats.blocked += len(blocked)
-            self._schedule_reconcile_activities(
+            self.env["relance.dispatcher"]._schedule_reconcile_activities(
                 company, partners.browse([p.partner_id for p in blocked])
             )
         skipped = [p for p in proposals if p.skip_reason and p.skip_reason != "blocked"]
@@ -503,52 +511,6 @@ class RelanceEngine(models.AbstractModel):
             self.env.invalidate_all()
             return
         stats.errors += 1 if vals_list else 0
-
-    @api.model
-    def _schedule_reconcile_activities(self, company, partners):
-        """Ask the accountant to reconcile these customers' payments or credit
-        notes before any reminder (once per customer, while the activity is
-        open)."""
-        activity_type = self.env.ref(
-            "relance_avancee.mail_activity_type_relance_reconcile"
-        )
-        open_ids = {
-            activity.res_id
-            for activity in self.env["mail.activity"].search(
-                [
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "in", partners.ids),
-                    ("activity_type_id", "=", activity_type.id),
-                ]
-            )
-        }
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        today = fields.Date.context_today(self)
-        vals_list = []
-        for partner in partners.filtered(lambda p: p.id not in open_ids):
-            user = (
-                partner.with_company(company).relance_collector_id
-                or company.relance_default_collector_id
-                or self.env.user
-            )
-            vals_list.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": partner.id,
-                    "activity_type_id": activity_type.id,
-                    "date_deadline": today,
-                    "summary": _("Reconcile before reminding"),
-                    "note": _(
-                        "%(partner)s has unreconciled payments or credit notes "
-                        "covering its overdue invoices: reconcile them; no reminder "
-                        "is sent meanwhile.",
-                        partner=partner.display_name,
-                    ),
-                    "user_id": user.id,
-                }
-            )
-        if vals_list:
-            self.env["mail.activity"].create(vals_list)
 
     # ------------------------------------------------------------------
     # Cron

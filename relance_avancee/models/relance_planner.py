@@ -63,10 +63,12 @@ class RelancePlanner(models.AbstractModel):
     def _read_open_receivables(self, company, partner_ids=None):
         """Open receivable items of ``company`` in one grouped query.
 
-        :return: ``(moves, credits)`` where ``moves`` maps a move id to its
-            aggregated open debit (partner, due date, residuals, currency,
-            cycle, dispute flag) and ``credits`` maps a commercial partner to
-            the total of its unreconciled credits (payments, credit notes).
+        :return: ``(moves, credits, credits_by_currency)`` where ``moves``
+            maps a move id to its aggregated open debit (partner, due date,
+            residuals, currency, cycle, dispute flag), ``credits`` maps a
+            commercial partner to the total of its unreconciled credits
+            (payments, credit notes) in company currency, and
+            ``credits_by_currency`` the same per currency id, in that currency.
         """
         for model in ("account.move.line", "account.move", "res.partner"):
             self.env[model].flush_model()
@@ -87,7 +89,9 @@ class RelancePlanner(models.AbstractModel):
                        SUM(l.amount_residual_currency)
                            FILTER (WHERE l.amount_residual > 0),
                        MIN(l.currency_id),
-                       SUM(l.amount_residual) FILTER (WHERE l.amount_residual < 0)
+                       SUM(l.amount_residual) FILTER (WHERE l.amount_residual < 0),
+                       SUM(l.amount_residual_currency)
+                           FILTER (WHERE l.amount_residual < 0)
                   FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
                   JOIN account_account a ON a.id = l.account_id
@@ -107,6 +111,7 @@ class RelancePlanner(models.AbstractModel):
         )
         moves = {}
         credits = defaultdict(float)
+        credits_by_currency = defaultdict(lambda: defaultdict(float))
         for (
             move_id,
             partner_id,
@@ -117,9 +122,13 @@ class RelancePlanner(models.AbstractModel):
             residual_currency,
             currency_id,
             credit,
+            credit_currency,
         ) in self.env.cr.fetchall():
             if credit:
                 credits[partner_id] += -credit
+                credits_by_currency[partner_id][
+                    currency_id or company.currency_id.id
+                ] += -(credit_currency or credit)
             if residual:
                 moves[move_id] = {
                     "partner_id": partner_id,
@@ -130,7 +139,28 @@ class RelancePlanner(models.AbstractModel):
                     "residual_currency": residual_currency or residual,
                     "currency_id": currency_id,
                 }
-        return moves, credits
+        return moves, credits, credits_by_currency
+
+    @api.model
+    def _get_overdue_by_partner(self, moves, today):
+        """What each customer owes past its due dates, in company currency,
+        disputed invoices left out: ``{partner_id: amount}``."""
+        overdue = defaultdict(float)
+        for move in moves.values():
+            if move["due"] and move["due"] < today and not move["in_dispute"]:
+                overdue[move["partner_id"]] += move["residual"]
+        return overdue
+
+    @api.model
+    def _is_covered(self, company, credit, overdue):
+        """Whether unreconciled payments or credit notes (``credit``) cover
+        the overdue amount: then nobody is reminded before the accountant
+        reconciles, as a reminder would destroy our credibility."""
+        return bool(
+            credit
+            and overdue
+            and company.currency_id.compare_amounts(credit, overdue) >= 0
+        )
 
     @api.model
     def _read_done_steps(self, move_ids):
@@ -177,7 +207,7 @@ class RelancePlanner(models.AbstractModel):
 
         :return: list of :class:`MovePlan`
         """
-        moves, _credits = self._read_open_receivables(company, partner_ids)
+        moves = self._read_open_receivables(company, partner_ids)[0]
         return self._plan_moves(company, today, moves)
 
     @api.model
@@ -269,16 +299,13 @@ class RelancePlanner(models.AbstractModel):
 
         :return: list of :class:`Proposal`
         """
-        moves, credits = self._read_open_receivables(company, partner_ids)
+        moves, credits, _by_currency = self._read_open_receivables(company, partner_ids)
         plans = self._plan_moves(company, today, moves)
         # Read up front, so the query count does not depend on what is due.
         currency = company.currency_id
         min_amount = company.relance_min_amount
         currency.fetch(["rounding"])
-        overdue = defaultdict(float)
-        for move in moves.values():
-            if move["due"] and move["due"] < today and not move["in_dispute"]:
-                overdue[move["partner_id"]] += move["residual"]
+        overdue = self._get_overdue_by_partner(moves, today)
         groups = {}
         for plan in plans:
             items = [(plan, level) for level, _reason in plan.missed]
@@ -317,13 +344,10 @@ class RelancePlanner(models.AbstractModel):
             proposal.amount = sum(plan.amount for plan, _level in proposal.items)
             if proposal.skip_reason:
                 continue
-            credit = credits.get(proposal.partner_id, 0.0)
-            if (
-                credit
-                and overdue.get(proposal.partner_id)
-                and (
-                    currency.compare_amounts(credit, overdue[proposal.partner_id]) >= 0
-                )
+            if self._is_covered(
+                company,
+                credits.get(proposal.partner_id, 0.0),
+                overdue.get(proposal.partner_id, 0.0),
             ):
                 proposal.skip_reason = "blocked"
             elif currency.compare_amounts(proposal.amount, min_amount) < 0:

@@ -360,14 +360,12 @@ class ReportRelanceLetter(models.AbstractModel):
             )
         # Reminding a customer whose unallocated payments or credit notes
         # cover what it owes destroys our credibility: reconcile first.
+        planner = self.env["relance.planner"]
         covered = customers.filtered(
-            lambda p: (
-                credit_totals.get(p.id)
-                and company.currency_id.compare_amounts(
-                    credit_totals[p.id],
-                    sum(line["residual_company"] for line in lines_by_partner[p.id]),
-                )
-                >= 0
+            lambda p: planner._is_covered(
+                company,
+                credit_totals.get(p.id, 0.0),
+                sum(line["residual_company"] for line in lines_by_partner[p.id]),
             )
         )
         if covered:
@@ -396,64 +394,54 @@ class ReportRelanceLetter(models.AbstractModel):
     @api.model
     def _read_overdue_lines(self, company, customers, today):
         """The overdue receivable invoices of ``customers`` in ``company`` (not
-        in dispute), in one search, and their unallocated credits.
+        in dispute) and their unallocated credits, as the dunning planner reads
+        them (one grouped query): the letter claims what the emails claim.
 
         :return: ``(lines, credits, credit_totals)``: ``{partner_id: [line
             values]}``, ``{partner_id: {currency: amount}}`` and
             ``{partner_id: amount in company currency}``
         """
-        move_lines = self.env["account.move.line"].search(
-            [
-                ("company_id", "=", company.id),
-                ("parent_state", "=", "posted"),
-                ("account_type", "=", "asset_receivable"),
-                ("reconciled", "=", False),
-                ("amount_residual", "!=", 0),
-                ("move_id.commercial_partner_id", "in", customers.ids),
-            ],
-            order="date_maturity, move_name, id",
+        planner = self.env["relance.planner"]
+        moves, credit_totals, credits_by_currency = planner._read_open_receivables(
+            company, customers.ids
         )
-        by_move = {}
-        credits = defaultdict(lambda: defaultdict(float))
-        credit_totals = defaultdict(float)
-        for aml in move_lines:
-            move = aml.move_id
-            partner_id = move.commercial_partner_id.id
-            currency = aml.currency_id or company.currency_id
-            if aml.amount_residual < 0:
-                # A payment or credit note not yet reconciled with an invoice.
-                credits[partner_id][currency] += -aml.amount_residual_currency
-                credit_totals[partner_id] += -aml.amount_residual
-                continue
-            if (
-                move.relance_in_dispute
-                or not aml.date_maturity
-                or aml.date_maturity >= today
-            ):
-                continue
-            line = by_move.get(move)
-            if line is None:
-                line = by_move[move] = {
-                    "partner_id": partner_id,
-                    "move": move,
-                    "name": move.name,
-                    "invoice_date": move.invoice_date or move.date,
-                    "due_date": aml.date_maturity,
-                    "amount_total": move.amount_total,
-                    "residual": 0.0,
-                    "residual_company": 0.0,
-                    "currency": currency,
-                    "payment_reference": move.payment_reference or move.name,
-                }
-            line["due_date"] = min(line["due_date"], aml.date_maturity)
-            line["residual"] += aml.amount_residual_currency
-            line["residual_company"] += aml.amount_residual
+        overdue = {
+            move_id: move
+            for move_id, move in moves.items()
+            if move["due"] and move["due"] < today and not move["in_dispute"]
+        }
+        records = self.env["account.move"].browse(sorted(overdue))
+        currencies = self.env["res.currency"].browse(
+            {cid for by_cur in credits_by_currency.values() for cid in by_cur}
+            | {move["currency_id"] for move in overdue.values() if move["currency_id"]}
+        )
         lines_by_partner = defaultdict(list)
-        for line in by_move.values():
-            line["days_overdue"] = (today - line["due_date"]).days
-            lines_by_partner[line.pop("partner_id")].append(line)
+        for record in records:
+            move = overdue[record.id]
+            lines_by_partner[move["partner_id"]].append(
+                {
+                    "move": record,
+                    "name": record.name,
+                    "invoice_date": record.invoice_date or record.date,
+                    "due_date": move["due"],
+                    "days_overdue": (today - move["due"]).days,
+                    "amount_total": record.amount_total,
+                    "residual": move["residual_currency"],
+                    "residual_company": move["residual"],
+                    "currency": currencies.browse(move["currency_id"])
+                    or company.currency_id,
+                    "payment_reference": record.payment_reference or record.name,
+                }
+            )
         for lines in lines_by_partner.values():
             lines.sort(key=lambda line: (line["due_date"], line["name"] or ""))
+        credits = {
+            partner_id: {
+                currencies.browse(currency_id): amount
+                for currency_id, amount in by_currency.items()
+            }
+            for partner_id, by_currency in credits_by_currency.items()
+        }
         return lines_by_partner, credits, credit_totals
 
     @api.model

@@ -4,10 +4,16 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tests.common import warmup
 
 from odoo.addons.base.models.ir_actions_report import IrActionsReport
 
 from .common import RelanceCommon
+
+# Queries of the send path for one chunk of customers due a first reminder by
+# email (lock, re-plan, history rows, communications, template rendering,
+# messages, mails, notifications, invoice notes), whatever the chunk's size.
+QUERIES_PER_CHUNK = 42
 
 
 class SimulatedCrash(BaseException):
@@ -248,3 +254,22 @@ class TestRelanceBatchQueries(RelanceBatchCommon):
         self.assertLessEqual(large_count / 50, 3, large_count)
         # Four invoices each cost no more queries than one.
         self.assertLessEqual(many_count, small_count + 2, (small_count, many_count))
+
+    @warmup
+    def test_send_path_query_count_is_pinned(self):
+        small = self._create_customers(10, "Pin")
+        large = self._create_customers(50, "Pinned")
+        warm = self._create_customers(2, "Warm")
+        today = fields.Date.to_date("2026-04-03")
+        with freeze_time(today):
+            self.engine._act_chunk(self.company, today, warm.ids)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            # The same count for 10 customers as for 50: nothing is per customer.
+            with self.assertQueryCount(QUERIES_PER_CHUNK):
+                self.engine._act_chunk(self.company, today, small.ids)
+                self.env.flush_all()
+            self.env.invalidate_all()
+            with self.assertQueryCount(QUERIES_PER_CHUNK):
+                self.engine._act_chunk(self.company, today, large.ids)
+                self.env.flush_all()

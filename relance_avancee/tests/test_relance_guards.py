@@ -195,13 +195,16 @@ class TestRelanceBadInput(RelanceCommon):
                 IrActionsReport,
                 "_pre_render_qweb_pdf",
                 side_effect=UserError("Wkhtmltopdf failed (error code: -11)."),
-            ),
+            ) as render,
             freeze_time("2026-04-03"),
         ):
             self._run("2026-04-03", partner)
+        # Tried once, before the customer was locked; not again under the lock.
+        self.assertEqual(render.call_count, 1)
         row = self._history(partner, kind="reminder")
         self.assertEqual(row.state, "sent")
         self.assertIn("without the invoice PDFs", row.reason)
+        self.assertIn("error code: -11", row.reason)
         mail = self._mails(partner)
         self.assertEqual(len(mail), 1)
         self.assertFalse(mail.attachment_ids)
