@@ -184,19 +184,24 @@ class RelanceRun(models.Model):
                 return
 
     def _lock(self):
-        """Lock this run's row; ``False`` when another worker holds it."""
+        """Lock this run's row; ``False`` when another worker holds it, or
+        changed it since this transaction began (it is serving the run)."""
         self.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM relance_run
-                 WHERE id = %s
-                   FOR NO KEY UPDATE SKIP LOCKED
-                """,
-                self.id,
-            )
-        )
-        return bool(self.env.cr.fetchone())
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        SELECT id FROM relance_run
+                         WHERE id = %s
+                           FOR NO KEY UPDATE SKIP LOCKED
+                        """,
+                        self.id,
+                    )
+                )
+                return bool(self.env.cr.fetchone())
+        except psycopg2.errors.SerializationFailure:
+            return False
 
     def _get_next_chunk(self):
         """The next customers of this run, at most one chunk."""

@@ -359,3 +359,40 @@ class TestRelanceConcurrency(TransactionCase):
         self.assertEqual(len(rows), 3)
         self.assertTrue(all(count == 1 for _move, _level, count in rows))
         self.assertEqual(mails, 3)
+
+    def test_two_cron_workers_share_the_day_run(self):
+        cr_a = self.registry.cursor()
+        cr_b = self.registry.cursor()
+        try:
+            env_a = api.Environment(cr_a, SUPERUSER_ID, {})
+            env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+            company = env_a["res.company"].browse(self.company_id)
+            run_a = env_a["relance.run"]._get_or_start(company, self.today)
+            cr_a.commit()
+            self.addCleanup(self._delete_run, run_a.id)
+            run_b = env_b["relance.run"].browse(run_a.id)
+            # A serves the run and holds it until it commits: B serves nothing.
+            run_a._serve(float("inf"))
+            run_b._serve(float("inf"))
+            self.assertEqual(run_b.position, 0)
+            cr_a.commit()
+            # A committed after B's snapshot: B still leaves the run alone...
+            run_b._serve(float("inf"))
+            cr_b.rollback()
+            # ...and its next call finds the day done.
+            run_b.invalidate_recordset()
+            self.assertEqual(run_b.state, "done")
+            run_b._serve(float("inf"))
+            cr_b.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        rows, mails = self._count_rows_and_mails()
+        self.assertEqual(len(rows), 3)
+        self.assertTrue(all(count == 1 for _move, _level, count in rows))
+        self.assertEqual(mails, 3)
+
+    def _delete_run(self, run_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["relance.run"].browse(run_id).unlink()
