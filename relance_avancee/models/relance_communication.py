@@ -268,8 +268,12 @@ class RelanceCommunication(models.Model):
                     }
                 )
 
-    def _get_recipient_error(self):
-        """Why this communication cannot reach its recipient, or ``False``."""
+    def _get_recipient_error(self, sms_numbers=None):
+        """Why this communication cannot reach its recipient, or ``False``.
+
+        :param sms_numbers: ``{communication_id: (number, reason)}`` read for a
+            whole batch by :meth:`_get_sms_numbers`; read here when not given
+        """
         self.ensure_one()
         recipient = self.recipient_id or self.partner_id
         if not self.partner_id.active:
@@ -294,7 +298,9 @@ class RelanceCommunication(models.Model):
                     partner=recipient.display_name,
                 )
         elif self.channel == "sms":
-            number, reason = self._get_sms_number(recipient)
+            if sms_numbers is None or self.id not in sms_numbers:
+                sms_numbers = self._get_sms_numbers()
+            _number, reason = sms_numbers[self.id]
             if reason:
                 return reason
         elif self.channel in LETTER_CHANNELS:
@@ -317,35 +323,61 @@ class RelanceCommunication(models.Model):
                 )
         return False
 
-    def _get_sms_number(self, recipient):
-        """Return ``(number_e164, error_reason)`` for ``recipient``."""
-        raw = recipient.mobile or recipient.phone
-        if not raw:
-            return False, _("%s has no mobile or phone number.", recipient.display_name)
-        country = recipient.country_id or self.company_id.country_id
-        try:
-            number = recipient._phone_format_number(
-                raw, country=country, force_format="E164", raise_exception=True
-            )
-        except UserError as error:
-            return False, _(
-                "The phone number %(number)s of %(partner)s is invalid: %(error)s",
-                number=raw,
-                partner=recipient.display_name,
-                error=error.args[0],
-            )
+    def _get_sms_numbers(self):
+        """The SMS number of each communication's recipient, in E.164, or why
+        there is none: ``{communication_id: (number, reason)}``, with one
+        blacklist search for all of them."""
+        result = {}
+        for comm in self:
+            recipient = comm.recipient_id or comm.partner_id
+            raw = recipient.mobile or recipient.phone
+            if not raw:
+                result[comm.id] = (
+                    False,
+                    _("%s has no mobile or phone number.", recipient.display_name),
+                )
+                continue
+            country = recipient.country_id or comm.company_id.country_id
+            try:
+                number = recipient._phone_format_number(
+                    raw, country=country, force_format="E164", raise_exception=True
+                )
+            except UserError as error:
+                result[comm.id] = (
+                    False,
+                    _(
+                        "The phone number %(number)s of %(partner)s is invalid: "
+                        "%(error)s",
+                        number=raw,
+                        partner=recipient.display_name,
+                        error=error.args[0],
+                    ),
+                )
+                continue
+            result[comm.id] = (number, False)
+        numbers = [number for number, _reason in result.values() if number]
         blacklisted = (
-            self.env["phone.blacklist"]
-            .sudo()
-            .search_count([("number", "=", number), ("active", "=", True)], limit=1)
-        )
-        if blacklisted:
-            return False, _(
-                "The phone number %(number)s of %(partner)s is blacklisted.",
-                number=number,
-                partner=recipient.display_name,
+            set(
+                self.env["phone.blacklist"]
+                .sudo()
+                .search([("number", "in", numbers), ("active", "=", True)])
+                .mapped("number")
             )
-        return number, False
+            if numbers
+            else set()
+        )
+        for comm in self:
+            number = result[comm.id][0]
+            if number in blacklisted:
+                result[comm.id] = (
+                    False,
+                    _(
+                        "The phone number %(number)s of %(partner)s is blacklisted.",
+                        number=number,
+                        partner=(comm.recipient_id or comm.partner_id).display_name,
+                    ),
+                )
+        return result
 
     def _get_mail_template(self):
         self.ensure_one()

@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
-from odoo.tools.mail import generate_tracking_message_id
+from odoo.tools.mail import generate_tracking_message_id, plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -36,9 +36,10 @@ class RelanceDispatcher(models.AbstractModel):
         todo = comms - tasks
         # Recipients read once for the whole batch (blacklist included).
         (todo.recipient_id | todo.partner_id).mapped("is_blacklisted")
+        sms_numbers = todo.filtered(lambda c: c.channel == "sms")._get_sms_numbers()
         errors = defaultdict(lambda: comms.browse())
         for comm in todo:
-            reason = comm._get_recipient_error()
+            reason = comm._get_recipient_error(sms_numbers=sms_numbers)
             if reason:
                 errors[reason] |= comm
         for reason, failed in errors.items():
@@ -211,28 +212,89 @@ class RelanceDispatcher(models.AbstractModel):
 
     @api.model
     def _send_sms(self, comms):
-        """Queue the SMS in Odoo's SMS queue (sent through IAP by its cron)."""
-        for comm in comms:
-            template = comm.level_id.sms_template_id
-            if not template:
-                comm._set_state(
-                    "error",
-                    reason=_(
-                        "No SMS template is set for %s.", comm.level_id.display_name
-                    ),
-                )
-                continue
-            recipient = comm.recipient_id or comm.partner_id
-            number, _reason = comm._get_sms_number(recipient)
-            body = template._render_field("body", comm.ids, compute_lang=True)[comm.id]
-            message = comm.partner_id._message_sms(
-                body,
-                partner_ids=recipient.ids,
-                sms_pid_to_number={recipient.id: number},
-                put_in_queue=True,
+        """Queue the SMS in Odoo's SMS queue (sent through IAP by its cron), in
+        batch: one chatter message, one ``sms.sms`` and one notification per
+        communication, each created with one ``create``."""
+        missing = comms.filtered(lambda c: not c.level_id.sms_template_id)
+        for comm in missing:
+            comm._set_state(
+                "error",
+                reason=_("No SMS template is set for %s.", comm.level_id.display_name),
             )
-            comm.write({"mail_message_id": message.id, "sms_number": number})
-            comm._mark_sent()
+        comms -= missing
+        if not comms:
+            return
+        numbers = comms._get_sms_numbers()
+        bodies = {}
+        for template, group in comms.grouped(
+            lambda c: c.level_id.sms_template_id
+        ).items():
+            bodies.update(template._render_field("body", group.ids, compute_lang=True))
+        author = self.env.user.partner_id
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "model": "res.partner",
+                        "res_id": comm.partner_id.id,
+                        "record_name": comm.partner_id.display_name,
+                        "message_type": "sms",
+                        "subtype_id": subtype_id,
+                        "author_id": author.id,
+                        "email_from": author.email_formatted,
+                        "reply_to": author.email_formatted,
+                        "body": plaintext2html(bodies[comm.id] or ""),
+                        "partner_ids": [
+                            Command.link((comm.recipient_id or comm.partner_id).id)
+                        ],
+                        "message_id": generate_tracking_message_id(
+                            f"{comm.partner_id.id}-res.partner"
+                        ),
+                    }
+                    for comm in comms
+                ]
+            )
+        )
+        sms_records = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "body": bodies[comm.id] or "",
+                        "partner_id": (comm.recipient_id or comm.partner_id).id,
+                        "number": numbers[comm.id][0],
+                        "mail_message_id": message.id,
+                        "state": "outgoing",
+                    }
+                    for comm, message in zip(comms, messages, strict=True)
+                ]
+            )
+        )
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": author.id,
+                    "mail_message_id": sms.mail_message_id.id,
+                    "res_partner_id": sms.partner_id.id,
+                    "sms_number": sms.number,
+                    "notification_type": "sms",
+                    "sms_id_int": sms.id,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
+                    "is_read": True,
+                    "notification_status": "ready",
+                }
+                for sms in sms_records
+            ]
+        )
+        for comm, message in zip(comms, messages, strict=True):
+            comm.write(
+                {"mail_message_id": message.id, "sms_number": numbers[comm.id][0]}
+            )
+        comms._mark_sent()
 
     @api.model
     def _send_letter(self, comms):
