@@ -5,6 +5,7 @@ from . import relance_dispute
 from . import relance_communication
 from . import relance_history
 from . import account_move
+from . import relance_score
 from . import res_partner
 from . import account_move_line
 from . import account_partial_reconcile
