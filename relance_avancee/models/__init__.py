@@ -11,6 +11,7 @@ from . import account_move_line
 from . import account_partial_reconcile
 from . import mail_activity
 from . import mail_mail
+from . import mail_template
 from . import sms_sms
 from . import relance_planner
 from . import relance_engine

@@ -79,8 +79,9 @@ class RelanceDispatcher(models.AbstractModel):
         comms.history_ids.move_id._relance_ensure_portal_tokens()
         values = {}
         for template, group in by_template.items():
+            # One QWeb compilation per template and language, not per customer.
             values.update(
-                template._generate_template(
+                template.with_context(relance_render_batch=True)._generate_template(
                     group.ids,
                     (
                         "subject",

@@ -174,6 +174,22 @@ class TestRelanceBatchRun(RelanceBatchCommon):
         # Nobody was subscribed by the sending.
         self.assertEqual(partner.message_partner_ids, followers_before)
 
+    def test_template_rendered_in_batch_as_record_by_record(self):
+        partners = self._create_customers(3, "Render", invoices=2)
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", partners)
+        comms = self._history(partners, kind="reminder").communication_id
+        self.assertEqual(len(comms), 3)
+        template = comms[0].level_id.mail_template_id
+        fields_ = ("subject", "body_html")
+        one_by_one = template._generate_template(comms.ids, fields_)
+        batched = template.with_context(relance_render_batch=True)._generate_template(
+            comms.ids, fields_
+        )
+        self.assertEqual(batched, one_by_one)
+        for comm in comms:
+            self.assertIn(comm.partner_id.name, batched[comm.id]["body_html"])
+
     def test_stored_invoice_pdf_is_reused_missing_one_rendered_once(self):
         self.profile_sme.level_ids.filtered(lambda lvl: lvl.channel == "email").write(
             {"attach_invoice_pdf": True}
