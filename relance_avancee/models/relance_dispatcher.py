@@ -88,10 +88,12 @@ class RelanceDispatcher(models.AbstractModel):
                         "body_html",
                         "email_from",
                         "reply_to",
+                        "partner_to",
                         "attachment_ids",
                     ),
                 )
             )
+        recipients = self._get_email_recipients(comms, values)
         pdfs, pdf_errors = self._get_invoice_pdfs(comms)
         author = self.env.user.partner_id
         reply_tos = comms.partner_id.sudo()._notify_get_reply_to(default=False)
@@ -118,9 +120,7 @@ class RelanceDispatcher(models.AbstractModel):
                     or email_from,
                     "subject": vals.get("subject") or "",
                     "body": vals.get("body_html") or "",
-                    "partner_ids": [
-                        Command.link((comm.recipient_id or comm.partner_id).id)
-                    ],
+                    "partner_ids": [Command.link(pid) for pid in recipients[comm.id]],
                     "attachment_ids": [Command.link(aid) for aid in attachment_ids],
                     "message_id": generate_tracking_message_id(
                         f"{comm.partner_id.id}-res.partner"
@@ -159,12 +159,13 @@ class RelanceDispatcher(models.AbstractModel):
                 {
                     "mail_message_id": message.id,
                     "mail_mail_id": mail.id,
-                    "res_partner_id": (comm.recipient_id or comm.partner_id).id,
+                    "res_partner_id": partner_id,
                     "notification_type": "email",
                     "notification_status": "ready",
                     "is_read": True,
                 }
                 for comm, message, mail in zip(comms, messages, mails, strict=True)
+                for partner_id in recipients[comm.id]
             ]
         )
         for comm, message in zip(comms, messages, strict=True):
@@ -176,6 +177,27 @@ class RelanceDispatcher(models.AbstractModel):
                     "Sent without the invoice PDFs, which could not be rendered: %s",
                     pdf_errors[comm.id],
                 )
+
+    @api.model
+    def _get_email_recipients(self, comms, values):
+        """Who receives each email: the customer's billing recipient, and the
+        contacts the step's template names (``partner_to``), never an internal
+        user: ``{communication_id: [partner_id, ...]}``."""
+        named = self.env["res.partner"].browse(
+            {pid for vals in values.values() for pid in vals.get("partner_ids") or []}
+        )
+        internal = set(
+            named.filtered(lambda p: any(not u.share for u in p.user_ids)).ids
+        )
+        recipients = {}
+        for comm in comms:
+            main = (comm.recipient_id or comm.partner_id).id
+            recipients[comm.id] = [main] + [
+                pid
+                for pid in dict.fromkeys(values[comm.id].get("partner_ids") or [])
+                if pid != main and pid not in internal
+            ]
+        return recipients
 
     @api.model
     def _get_invoice_pdfs(self, comms):

@@ -13,7 +13,7 @@ from .common import RelanceCommon
 # Queries of the send path for one chunk of customers due a first reminder by
 # email (lock, re-plan, history rows, communications, template rendering,
 # messages, mails, notifications, invoice notes), whatever the chunk's size.
-QUERIES_PER_CHUNK = 42
+QUERIES_PER_CHUNK = 43
 
 
 class SimulatedCrash(BaseException):
@@ -189,6 +189,41 @@ class TestRelanceBatchRun(RelanceBatchCommon):
         self.assertEqual(batched, one_by_one)
         for comm in comms:
             self.assertIn(comm.partner_id.name, batched[comm.id]["body_html"])
+
+    def test_contacts_the_template_names_receive_it_internal_users_never(self):
+        partner = self._create_customers(1, "Named")
+        accounting = self.env["res.partner"].create(
+            {
+                "name": "Accounts payable",
+                "parent_id": partner.id,
+                "type": "contact",
+                "email": "ap@named.example.com",
+            }
+        )
+        colleague = self.env["res.users"].create(
+            {
+                "name": "Inès Internal",
+                "login": "ines_internal",
+                "email": "ines@example.com",
+                "groups_id": [Command.set(self.env.ref("base.group_user").ids)],
+            }
+        )
+        template = self.profile_sme.level_ids.filtered(
+            lambda lvl: lvl.delay == 3
+        ).mail_template_id
+        template.partner_to = (
+            "{{ (object.recipient_id or object.partner_id).id }},"
+            f"{accounting.id},{colleague.partner_id.id}"
+        )
+        with freeze_time("2026-04-03"):
+            self._run("2026-04-03", partner)
+        message = self._history(
+            partner, kind="reminder"
+        ).communication_id.mail_message_id
+        self.assertEqual(message.partner_ids, partner | accounting)
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+        self.assertEqual(mail.recipient_ids, partner | accounting)
+        self.assertEqual(message.notification_ids.res_partner_id, partner | accounting)
 
     def test_stored_invoice_pdf_is_reused_missing_one_rendered_once(self):
         self.profile_sme.level_ids.filtered(lambda lvl: lvl.channel == "email").write(
