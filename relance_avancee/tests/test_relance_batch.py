@@ -3,7 +3,8 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 from odoo.tests.common import warmup
 
 from odoo.addons.base.models.ir_actions_report import IrActionsReport
@@ -143,6 +144,30 @@ class TestRelanceBatchRun(RelanceBatchCommon):
         self.assertEqual(len(reminders), 7)
         for partner in partners:
             self.assertEqual(len(self._mails(partner)), 1, partner.name)
+
+    def test_daily_runs_read_by_accountants_of_their_company_only(self):
+        self._create_customers(2, "Visible")
+        with freeze_time("2026-04-03"):
+            run = self._cron_call()
+        accountant = new_test_user(
+            self.env,
+            login="run_reader",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=self.company.ids,
+        )
+        other = self.setup_other_company()["company"]
+        stranger = new_test_user(
+            self.env,
+            login="run_stranger",
+            groups="account.group_account_invoice",
+            company_id=other.id,
+            company_ids=other.ids,
+        )
+        self.assertEqual(self.env["relance.run"].with_user(accountant).search([]), run)
+        with self.assertRaises(AccessError):
+            run.with_user(accountant).write({"position": 0})
+        self.assertFalse(self.env["relance.run"].with_user(stranger).search([]))
 
     def test_follower_of_the_customer_receives_no_reminder(self):
         partner = self._create_customers(1, "Followed")
