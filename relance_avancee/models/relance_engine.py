@@ -96,6 +96,8 @@ class RelanceEngine(models.AbstractModel):
                 exclude_thanks=exclude_thanks,
             )
             self._commit_chunk()
+            # Each chunk reads what it needs afresh: memory stays flat.
+            self.env.invalidate_all()
             done = min(start + size, len(todo))
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(todo) - done)
         _logger.info("Dunning batch for %s on %s: %s", company.name, today, stats)

@@ -163,6 +163,18 @@ class RelancePlanner(models.AbstractModel):
         )
 
     @api.model
+    def _read_partners(self, company, partner_ids):
+        """``{partner_id: partner}`` with what the planner reads of them loaded
+        in one query, however many they are (iterating a large recordset
+        would load them a thousand at a time)."""
+        partners = self.env["res.partner"].with_company(company).browse(partner_ids)
+        partners.fetch(["relance_excluded", "relance_profile_id"])
+        # Each record keeps the whole set as its prefetch (iterating a large
+        # set cuts it in thousands), so the profiles they point to load at once.
+        partners = partners.with_prefetch(list(partners._ids))
+        return {partner.id: partner for partner in partners}
+
+    @api.model
     def _read_done_steps(self, move_ids):
         """``{move_id: {(level_id, cycle): (state, date)}}`` of recorded steps."""
         if not move_ids:
@@ -213,12 +225,9 @@ class RelancePlanner(models.AbstractModel):
     @api.model
     def _plan_moves(self, company, today, moves):
         # Iterating keeps the prefetch of the whole set: one read for all.
-        partners = {
-            partner.id: partner
-            for partner in self.env["res.partner"]
-            .with_company(company)
-            .browse({m["partner_id"] for m in moves.values()})
-        }
+        partners = self._read_partners(
+            company, {m["partner_id"] for m in moves.values()}
+        )
         done = self._read_done_steps(list(moves))
         steps_by_profile = {}
         plans = []
@@ -402,12 +411,7 @@ class RelancePlanner(models.AbstractModel):
             )
         )
         rows = self.env.cr.fetchall()
-        partners = {
-            partner.id: partner
-            for partner in self.env["res.partner"]
-            .with_company(company)
-            .browse({r[1] for r in rows})
-        }
+        partners = self._read_partners(company, {r[1] for r in rows})
         result = defaultdict(list)
         for move_id, partner_id, reminded in rows:
             partner = partners[partner_id]

@@ -180,6 +180,8 @@ class RelanceRun(models.Model):
             self.sudo().write(vals)
             # The chunk's work and the run's progress commit together.
             engine._commit_chunk()
+            # Each chunk reads what it needs afresh: memory stays flat.
+            self.env.invalidate_all()
             if time.monotonic() >= deadline:
                 return
 

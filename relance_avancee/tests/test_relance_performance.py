@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import Command, fields, models
+from odoo.sql_db import Cursor
 from odoo.tests import tagged
 from odoo.tests.common import warmup
 
@@ -84,6 +87,18 @@ class TestRelancePerformance(RelanceCommon):
         # Email for everybody, plus SMS for the at-risk customers.
         self.assertEqual(len([p for p in small_proposals if not p.skip_reason]), 11)
         self.assertEqual(len([p for p in large_proposals if not p.skip_reason]), 105)
+
+    def test_scan_query_count_does_not_grow_past_the_prefetch_size(self):
+        # Odoo loads the records of a large set a thousand at a time: with it
+        # set to 5 here, 100 customers are "large", and cost what 10 do.
+        with (
+            freeze_time("2026-04-03"),
+            patch.object(models, "PREFETCH_MAX", 5),
+            patch.object(Cursor, "IN_MAX", 5),
+        ):
+            small_count, _small = self._count_scan_queries(self.small)
+            large_count, _large = self._count_scan_queries(self.large)
+        self.assertEqual(small_count, large_count)
 
     @warmup
     def test_scan_query_count_is_pinned(self):
