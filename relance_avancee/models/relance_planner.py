@@ -15,6 +15,20 @@ from odoo import _, api, models
 from odoo.tools import SQL, format_amount
 
 
+@dataclass(frozen=True)
+class StepLevel:
+    """What the planner needs of one level, read once per scan (plain values:
+    planning thousands of invoices never goes through record fields)."""
+
+    id: int
+    delay: int
+    sequence: int
+    channel: str
+    manual: bool
+    record: object  # the relance.level record
+    missed_reason: str = ""  # why it is skipped when its moment passed
+
+
 @dataclass
 class MovePlan:
     """The next dunning step of one open receivable document."""
@@ -29,8 +43,9 @@ class MovePlan:
     cycle: int
     levels: object  # relance.level recordset: the levels of the next step
     planned_date: date | None = None
-    missed: list = field(default_factory=list)  # [(level, reason)] to skip
+    missed: list = field(default_factory=list)  # [(StepLevel, reason)] to skip
     waiting: object = None  # relance.level recordset still to do by a person
+    step: tuple = ()  # StepLevel of each of ``levels``
 
 
 @dataclass
@@ -163,16 +178,26 @@ class RelancePlanner(models.AbstractModel):
         )
 
     @api.model
-    def _read_partners(self, company, partner_ids):
-        """``{partner_id: partner}`` with what the planner reads of them loaded
-        in one query, however many they are (iterating a large recordset
-        would load them a thousand at a time)."""
-        partners = self.env["res.partner"].with_company(company).browse(partner_ids)
-        partners.fetch(["relance_excluded", "relance_profile_id"])
-        # Each record keeps the whole set as its prefetch (iterating a large
-        # set cuts it in thousands), so the profiles they point to load at once.
-        partners = partners.with_prefetch(list(partners._ids))
-        return {partner.id: partner for partner in partners}
+    def _read_profiles(self, company, partner_ids):
+        """The profile that reminds each of these customers in ``company``
+        (``False`` for a customer excluded from dunning), in one grouped
+        query however many they are: ``{partner_id: relance.profile}``."""
+        groups = (
+            self.env["res.partner"]
+            .with_company(company)
+            .with_context(active_test=False)
+            ._read_group(
+                [("id", "in", list(partner_ids))],
+                ["relance_profile_id", "relance_excluded"],
+                ["id:array_agg"],
+            )
+        )
+        default = company.relance_default_profile_id
+        return {
+            partner_id: not excluded and (profile or default)
+            for profile, excluded, ids in groups
+            for partner_id in ids
+        }
 
     @api.model
     def _read_done_steps(self, move_ids):
@@ -208,6 +233,31 @@ class RelancePlanner(models.AbstractModel):
         return steps
 
     @api.model
+    def _get_plan_steps(self, profile):
+        """The scenario of ``profile`` as ``[(delay, (StepLevel, ...),
+        levels)]``: :meth:`_get_steps` with each level's facts read once."""
+        courtesy_missed = _("The due date passed before the courtesy notice.")
+        return [
+            (
+                delay,
+                tuple(
+                    StepLevel(
+                        id=level.id,
+                        delay=level.delay,
+                        sequence=level.sequence,
+                        channel=level.channel,
+                        manual=level._is_manual(),
+                        record=level,
+                        missed_reason=courtesy_missed if level.delay < 0 else "",
+                    )
+                    for level in levels
+                ),
+                levels,
+            )
+            for delay, levels in self._get_steps(profile)
+        ]
+
+    @api.model
     def _plan(self, company, today, partner_ids=None):
         """Plan the next step of every open receivable of ``company``.
 
@@ -224,76 +274,85 @@ class RelancePlanner(models.AbstractModel):
 
     @api.model
     def _plan_moves(self, company, today, moves):
-        # Iterating keeps the prefetch of the whole set: one read for all.
-        partners = self._read_partners(
+        profiles = self._read_profiles(
             company, {m["partner_id"] for m in moves.values()}
         )
         done = self._read_done_steps(list(moves))
         steps_by_profile = {}
+        empty = self.env["relance.level"]
         plans = []
         for move_id, move in moves.items():
             if move["in_dispute"]:
                 continue
-            partner = partners[move["partner_id"]]
-            if partner.relance_excluded:
-                continue
-            profile = partner._relance_get_profile(company)
-            if not profile or not profile.active:
+            partner_id = move["partner_id"]
+            profile = profiles.get(partner_id)
+            if not profile:
                 continue
             if profile not in steps_by_profile:
-                steps_by_profile[profile] = self._get_steps(profile)
+                steps_by_profile[profile] = (
+                    self._get_plan_steps(profile) if profile.active else None
+                )
+            steps = steps_by_profile[profile]
+            if steps is None:
+                continue
             plan = MovePlan(
                 move_id=move_id,
-                partner_id=move["partner_id"],
+                partner_id=partner_id,
                 profile=profile,
                 due_date=move["due"],
                 amount=move["residual"],
                 amount_currency=move["residual_currency"],
                 currency_id=move["currency_id"],
                 cycle=move["cycle"],
-                levels=self.env["relance.level"],
+                levels=empty,
             )
-            self._plan_next_step(
-                plan, steps_by_profile[profile], done.get(move_id, {}), today
-            )
+            self._plan_next_step(plan, steps, done.get(move_id, {}), today)
             if plan.levels or plan.missed or plan.waiting:
                 plans.append(plan)
         return plans
 
     @api.model
     def _plan_next_step(self, plan, steps, done, today):
-        """Fill ``plan.levels``/``planned_date`` with the first unfinished step."""
+        """Fill ``plan.levels``/``planned_date`` with the first unfinished step.
+
+        :param steps: the profile's scenario (see :meth:`_get_plan_steps`)
+        :param done: ``{(level_id, cycle): (state, date)}`` of the invoice
+        """
         previous = None  # (delay, date) of the last step really made
-        for delay, levels in steps:
-            recorded = {
-                level: done[(level.id, plan.cycle)]
-                for level in levels
-                if (level.id, plan.cycle) in done
-                and done[(level.id, plan.cycle)][0] != "cancelled"
-            }
-            missing = levels.filtered(lambda lvl, r=recorded: lvl not in r)
+        cycle = plan.cycle
+        for delay, levels, records in steps:
+            recorded = {}
+            for level in levels:
+                row = done.get((level.id, cycle))
+                if row and row[0] != "cancelled":
+                    recorded[level.id] = row
             if any(state == "todo" for state, _day in recorded.values()):
                 # A step still waiting for a person (a call, a letter to print,
                 # a manual sending) holds the scenario: nothing escalates past it.
-                plan.waiting = levels.filtered(
-                    lambda lvl, r=recorded: lvl in r and r[lvl][0] == "todo"
+                plan.waiting = records.browse(
+                    [lid for lid, (state, _day) in recorded.items() if state == "todo"]
                 )
                 return
-            made = [day for state, day in recorded.values() if state != "skipped"]
+            missing = tuple(level for level in levels if level.id not in recorded)
             if not missing:
+                made = [day for state, day in recorded.values() if state != "skipped"]
                 if made:
                     previous = (delay, max(made))
                 continue
             if delay < 0 and today >= plan.due_date:
-                reason = _("The due date passed before the courtesy notice.")
-                plan.missed += [(level, reason) for level in missing]
+                plan.missed += [(level, level.missed_reason) for level in missing]
                 continue
             planned = plan.due_date + timedelta(days=delay)
             if previous:
                 planned = max(
                     planned, previous[1] + timedelta(days=delay - previous[0])
                 )
-            plan.levels = missing
+            plan.levels = (
+                records
+                if len(missing) == len(levels)
+                else records.browse([level.id for level in missing])
+            )
+            plan.step = missing
             plan.planned_date = planned
             return
 
@@ -317,19 +376,17 @@ class RelancePlanner(models.AbstractModel):
         overdue = self._get_overdue_by_partner(moves, today)
         groups = {}
         for plan in plans:
-            items = [(plan, level) for level, _reason in plan.missed]
-            skip_reasons = dict(plan.missed)
-            if plan.levels and plan.planned_date <= today:
-                items += [(plan, level) for level in plan.levels]
-            for item_plan, level in items:
+            items = list(plan.missed)
+            if plan.step and plan.planned_date <= today:
+                items += [(level, None) for level in plan.step]
+            for level, skip_reason in items:
                 kind = "courtesy" if level.delay < 0 else "reminder"
-                manual = level._is_manual()
                 key = (
                     plan.partner_id,
                     level.channel,
                     kind,
-                    manual,
-                    level in skip_reasons,
+                    level.manual,
+                    skip_reason is not None,
                 )
                 proposal = groups.get(key)
                 if not proposal:
@@ -337,12 +394,12 @@ class RelancePlanner(models.AbstractModel):
                         partner_id=plan.partner_id,
                         channel=level.channel,
                         kind=kind,
-                        manual=manual,
+                        manual=level.manual,
                         level=level,
                         items=[],
-                        skip_reason=skip_reasons.get(level),
+                        skip_reason=skip_reason,
                     )
-                proposal.items.append((item_plan, level))
+                proposal.items.append((plan, level.record))
                 if (level.delay, level.sequence) > (
                     proposal.level.delay,
                     proposal.level.sequence,
@@ -350,6 +407,7 @@ class RelancePlanner(models.AbstractModel):
                     proposal.level = level
         proposals = list(groups.values())
         for proposal in proposals:
+            proposal.level = proposal.level.record
             proposal.amount = sum(plan.amount for plan, _level in proposal.items)
             if proposal.skip_reason:
                 continue
@@ -411,12 +469,11 @@ class RelancePlanner(models.AbstractModel):
             )
         )
         rows = self.env.cr.fetchall()
-        partners = self._read_partners(company, {r[1] for r in rows})
+        profiles = self._read_profiles(company, {r[1] for r in rows})
         result = defaultdict(list)
         for move_id, partner_id, reminded in rows:
-            partner = partners[partner_id]
-            profile = partner._relance_get_profile(company)
-            if not profile or partner.relance_excluded or profile.thank_you == "none":
+            profile = profiles.get(partner_id)
+            if not profile or profile.thank_you == "none":
                 continue
             if profile.thank_you == "reminded" and not reminded:
                 continue
