@@ -22,12 +22,18 @@
 # ---------------------------------------------------------------------------
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ADDON=relance_avancee
+# OCA's queue_job, which the glue addon relance_avancee_queue_job depends on
+# (PyPI, installed by ensure_queue_job into an ignored folder).
+QUEUE_JOB_REQUIREMENT='odoo-addon-queue-job==18.0.*'
 ODOO_PATH="${ODOO_PATH:-/opt/odoo}"
 VENV="${VENV:-.venv}"
 case "$VENV" in /*) ;; *) VENV="$REPO_ROOT/$VENV" ;; esac
 RUN_DIR="$REPO_ROOT/.run"
 LOG_DIR="$RUN_DIR/logs"
 ODOO_CONF="$RUN_DIR/odoo.conf"
+# pip --target layout: the addon ends in $QUEUE_JOB_TARGET/odoo/addons/queue_job
+QUEUE_JOB_TARGET="$RUN_DIR/addons-queue-job"
+QUEUE_JOB_ADDONS="$QUEUE_JOB_TARGET/odoo/addons"
 PG_PORT="${RELANCE_PG_PORT:-54329}"
 HTTP_PORT="${RELANCE_HTTP_PORT:-8069}"
 SMTP_PORT="${RELANCE_SMTP_PORT:-1025}"
@@ -403,10 +409,11 @@ db_exists() {
     [ "$(psql_db postgres "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]
 }
 
-# module_state DB: state of relance_avancee in DB ("" when DB or module missing)
+# module_state DB [MODULE]: state of MODULE (default relance_avancee) in DB
+# ("" when DB or module missing)
 module_state() {
     db_exists "$1" || return 0
-    psql_db "$1" "SELECT state FROM ir_module_module WHERE name = '$ADDON'" 2>/dev/null || true
+    psql_db "$1" "SELECT state FROM ir_module_module WHERE name = '${2:-$ADDON}'" 2>/dev/null || true
 }
 
 drop_db() {
@@ -431,7 +438,8 @@ copy_db() {
 # Odoo configuration
 # ---------------------------------------------------------------------------
 # Odoo's addons, then RELANCE_EXTRA_ADDONS (they win over the repository's
-# addons of the same name), then the repository root.
+# addons of the same name), then OCA's queue_job (when ensure_queue_job put it
+# there), then the repository root.
 addons_path() {
     local paths="$ODOO_PATH/addons,$ODOO_PATH/odoo/addons" extra
     if [ -n "${RELANCE_EXTRA_ADDONS:-}" ]; then
@@ -440,6 +448,9 @@ addons_path() {
             [ -d "$extra" ] || die "RELANCE_EXTRA_ADDONS: $extra is not a directory"
             paths="$paths,$(cd "$extra" && pwd)"
         done
+    fi
+    if [ -f "$QUEUE_JOB_ADDONS/queue_job/__manifest__.py" ]; then
+        paths="$paths,$QUEUE_JOB_ADDONS"
     fi
     echo "$paths,$REPO_ROOT"
 }
@@ -452,6 +463,30 @@ check_addon() {
     done
     die "the addon $ADDON was not found: no $ADDON/__manifest__.py in the addons path ($(addons_path))" \
         "the addon lives in $REPO_ROOT/$ADDON; check it exists and has a __manifest__.py"
+}
+
+# ensure_queue_job: OCA's queue_job for 18.0 (the glue addon's dependency), from
+# PyPI into $QUEUE_JOB_TARGET (no dependencies: Odoo's requirements already hold
+# requests), once. A failed download leaves nothing half-installed.
+ensure_queue_job() {
+    if [ -f "$QUEUE_JOB_ADDONS/queue_job/__manifest__.py" ]; then
+        ok "queue_job in $QUEUE_JOB_ADDONS"
+        return 0
+    fi
+    local tmp="$QUEUE_JOB_TARGET.tmp" pip_log="$LOG_DIR/pip-queue-job.log"
+    log "Installing OCA's queue_job ($QUEUE_JOB_REQUIREMENT) into $QUEUE_JOB_TARGET (log: $pip_log)"
+    rm -rf "$tmp"
+    if ! "$VENV/bin/python" -m pip install --no-deps --no-compile --target "$tmp" \
+        "$QUEUE_JOB_REQUIREMENT" >"$pip_log" 2>&1 ||
+        [ ! -f "$tmp/odoo/addons/queue_job/__manifest__.py" ]; then
+        tail -n 15 "$pip_log" >&2
+        rm -rf "$tmp"
+        die "pip could not install $QUEUE_JOB_REQUIREMENT (full log: $pip_log)" \
+            "check that PyPI is reachable, then re-run; or put OCA's queue_job 18.0 in a folder listed in RELANCE_EXTRA_ADDONS"
+    fi
+    rm -rf "$QUEUE_JOB_TARGET"
+    mv "$tmp" "$QUEUE_JOB_TARGET"
+    ok "queue_job installed in $QUEUE_JOB_ADDONS"
 }
 
 ensure_admin_passwd() {
@@ -511,6 +546,7 @@ setup_all() {
     timed "debian packages" ensure_debian_packages "$@"
     timed "virtualenv" ensure_venv
     timed "postgresql cluster" ensure_cluster
+    timed "queue_job" ensure_queue_job
     write_odoo_conf
     check_addon
     export PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_OS_USER"
@@ -520,16 +556,25 @@ setup_all() {
 # install_db DB LOGFILE [ODOO_OPTION...]: create DB with relance_avancee installed.
 # Returns non-zero (after printing the log's tail) when the install failed.
 install_db() {
-    local db="$1" logfile="$2" rc=0 state
+    local db="$1" logfile="$2"
     shift 2
-    odoo -c "$ODOO_CONF" -d "$db" -i "$ADDON" --stop-after-init --no-http \
+    install_module "$db" "$logfile" "$ADDON" "$@"
+}
+
+# install_module DB LOGFILE MODULE [ODOO_OPTION...]: install MODULE (and what it
+# depends on) in DB, created when missing. Returns non-zero (after printing the
+# log's tail) when the install failed.
+install_module() {
+    local db="$1" logfile="$2" module="$3" rc=0 state
+    shift 3
+    odoo -c "$ODOO_CONF" -d "$db" -i "$module" --stop-after-init --no-http \
         "$@" >"$logfile" 2>&1 || rc=$?
-    state="$(module_state "$db")"
+    state="$(module_state "$db" "$module")"
     if [ "$rc" -ne 0 ] || [ "$state" != installed ] ||
         grep -qE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$logfile"; then
         {
             echo
-            echo "=== install of $ADDON in database $db FAILED (exit code $rc, module state '${state:-absent}') ==="
+            echo "=== install of $module in database $db FAILED (exit code $rc, module state '${state:-absent}') ==="
             echo "--- ERROR/CRITICAL lines of $logfile ---"
             grep -E -A3 '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$logfile" | head -n 60
             echo "--- last 40 lines of $logfile ---"

@@ -2,6 +2,7 @@
 
 from .conftest import (
     ADDON,
+    DEMO_DB,
     TEST_DB,
     UNINSTALL_DB,
     module_row,
@@ -20,6 +21,17 @@ def test_installed_without_demo():
     assert module_row(TEST_DB) == ("installed", False), (
         f"{ADDON} must be installed in {TEST_DB}, without demo data"
     )
+
+
+def test_main_databases_have_no_job_queue():
+    # relance_avancee's tests run its own bounded cron: queue_job (and the glue
+    # addon, which would hand the run to it) belong to relance_test_queue only.
+    for dbname in (TEST_DB, DEMO_DB):
+        for module in ("queue_job", "relance_avancee_queue_job"):
+            row = module_row(dbname, module)
+            assert not row or row[0] == "uninstalled", (
+                f"{module} must not be installed in {dbname}: {row}"
+            )
 
 
 def test_uninstall_leaves_nothing_behind():

@@ -1,5 +1,5 @@
 """Lint gates: ruff (lint + format), pylint-odoo with OCA's mandatory checks,
-shellcheck on the set-up scripts, and the addon's README.rst in step with its
+shellcheck on the set-up scripts, and the addons' README.rst in step with their
 readme/ fragments.
 
 A missing tool is a failure, never a skip: scripts/test installs them from
@@ -13,7 +13,8 @@ import pytest
 
 from .conftest import REPO_ROOT, VENV_BIN
 
-TARGETS = ["relance_avancee", "tests", "conftest.py"]
+ADDONS = ["relance_avancee", "relance_avancee_queue_job"]
+TARGETS = [*ADDONS, "tests", "conftest.py"]
 
 
 def _tool(name):
@@ -55,7 +56,7 @@ def test_pylint_odoo_mandatory_checks():
             "pylint",
             "--rcfile=.pylintrc",
             "--output-format=text",
-            "relance_avancee",
+            *ADDONS,
         ]
     )
     assert rc == 0, f"pylint-odoo (OCA mandatory checks, .pylintrc) failed\n{output}"
@@ -72,6 +73,6 @@ def test_shellcheck_scripts():
 def test_addon_readme_up_to_date():
     rc, output = _run([str(VENV_BIN / "python"), "scripts/gen-readme", "--check"])
     assert rc == 0, (
-        "relance_avancee/README.rst is out of date with readme/*.md "
+        "an addon's README.rst is out of date with its readme/*.md "
         f"(fix: scripts/gen-readme)\n{output}"
     )

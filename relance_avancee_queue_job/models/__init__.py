@@ -1,0 +1,2 @@
+from . import queue_job
+from . import relance_run
