@@ -106,12 +106,12 @@ class RelanceRun(models.Model):
         if deadline is None:
             budget = max(companies.mapped("relance_cron_time_limit") or [60])
             deadline = time.monotonic() + max(budget, 1)
-        for run in runs.filtered(lambda r: r.state != "done"):
+        for run in runs.filtered(lambda r: r.state == "running"):
             run._serve(deadline)
             if time.monotonic() >= deadline:
                 break
         remaining = sum(
-            run.customer_count - run.position for run in runs if run.state != "done"
+            run.customer_count - run.position for run in runs if run.state == "running"
         )
         self.env["ir.cron"]._notify_progress(
             done=sum(runs.mapped("position")), remaining=remaining
