@@ -63,7 +63,14 @@ def test_pylint_odoo_mandatory_checks():
 
 
 def test_shellcheck_scripts():
-    scripts = ["scripts/lib.sh", "scripts/run", "scripts/test", ".ci/run"]
+    scripts = [
+        "scripts/lib.sh",
+        "scripts/run",
+        "scripts/test",
+        ".ci/run",
+        "bench/run",
+        "bench/compare",
+    ]
     rc, output = _run(
         [_tool("shellcheck"), "--external-sources", "--severity=warning", *scripts]
     )
