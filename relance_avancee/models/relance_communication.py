@@ -413,7 +413,13 @@ class RelanceCommunication(models.Model):
 
     def _mark_sent(self, by_person=None):
         """Record these communications as made: by the batch on its day, or by
-        a person today."""
+        a person today.
+
+        What the batch sends is in the customer's chatter (the email or SMS
+        itself) and in each invoice's dunning history; what a person does (a
+        letter printed, a call made, a reminder sent by hand) is also noted in
+        the invoices' chatter, where nothing else would show it.
+        """
         if not self:
             return
         now = fields.Datetime.now()
@@ -437,6 +443,8 @@ class RelanceCommunication(models.Model):
             comm.activity_id.with_context(
                 relance_skip_activity_hook=True
             ).action_feedback(feedback=_("Done from the dunning communication."))
+        if not by_person:
+            return
         bodies = {}
         for comm in self:
             channel = (

@@ -13,8 +13,8 @@ from .common import RelanceCommon
 
 # Queries of the send path for one chunk of customers due a first reminder by
 # email (lock, re-plan, history rows, communications, template rendering,
-# messages, mails, notifications, invoice notes), whatever the chunk's size.
-QUERIES_PER_CHUNK = 43
+# messages, mails, notifications), whatever the chunk's size.
+QUERIES_PER_CHUNK = 42
 
 
 class SimulatedCrash(BaseException):
