@@ -56,6 +56,12 @@ def test_uninstall_leaves_nothing_behind():
             " WHERE table_schema = 'public' AND column_name LIKE 'relance\\_%'"
         )
         columns = [row[0] for row in cr.fetchall()]
+        cr.execute(
+            "SELECT indexname FROM pg_indexes"
+            " WHERE schemaname = 'public' AND indexname LIKE 'relance\\_%'"
+        )
+        indexes = [row[0] for row in cr.fetchall()]
     assert not tables, f"tables left after uninstall: {tables}"
+    assert not indexes, f"indexes left after uninstall: {indexes}"
     assert not models, f"models left in ir_model after uninstall: {models}"
     assert not columns, f"columns left after uninstall: {columns}"

@@ -35,6 +35,18 @@ class AccountMove(models.Model):
         "can be sent again.",
     )
 
+    def init(self):
+        super().init()
+        # The batch re-reads each chunk's customers' receivables: without an
+        # index on the customer, every chunk would scan the company's ledger.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS relance_account_move_commercial_partner_idx
+                ON account_move (commercial_partner_id)
+             WHERE state = 'posted'
+            """
+        )
+
     @api.depends("relance_dispute_ids.state")
     def _compute_relance_in_dispute(self):
         for move in self:

@@ -112,6 +112,7 @@ class RelancePlanner(models.AbstractModel):
                   JOIN account_account a ON a.id = l.account_id
                  WHERE l.company_id = %(company)s
                    AND l.parent_state = 'posted'
+                   AND m.state = 'posted'
                    AND a.account_type = 'asset_receivable'
                    AND NOT l.reconciled
                    AND l.amount_residual != 0
