@@ -75,6 +75,14 @@ class RelancePlanner(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _get_partner_filter(self, partner_ids):
+        """The SQL condition on the customer of ``account_move m`` (all of them
+        when ``partner_ids`` is ``None``)."""
+        if partner_ids is None:
+            return SQL()
+        return SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+
+    @api.model
     def _read_open_receivables(self, company, partner_ids=None):
         """Open receivable items of ``company`` in one grouped query.
 
@@ -87,11 +95,7 @@ class RelancePlanner(models.AbstractModel):
         """
         for model in ("account.move.line", "account.move", "res.partner"):
             self.env[model].flush_model()
-        partner_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+        partner_filter = self._get_partner_filter(partner_ids)
         self.env.cr.execute(
             SQL(
                 """
@@ -434,11 +438,7 @@ class RelancePlanner(models.AbstractModel):
         """
         for model in ("account.move", "account.move.line", "relance.history"):
             self.env[model].flush_model()
-        partner_filter = (
-            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
-            if partner_ids is not None
-            else SQL()
-        )
+        partner_filter = self._get_partner_filter(partner_ids)
         self.env.cr.execute(
             SQL(
                 """

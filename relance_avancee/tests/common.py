@@ -70,6 +70,48 @@ class RelanceCommon(AccountTestInvoicingCommon):
         return cls.env["res.partner"].create(vals)
 
     @classmethod
+    def _create_customers(cls, count, prefix, invoices=1, due="2026-03-31"):
+        """``count`` small-business customers with ``invoices`` posted
+        invoices each, all due on ``due``, created in one batch."""
+        partners = cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"{prefix} {index}",
+                    "is_company": True,
+                    "email": f"{prefix.lower()}{index}@example.com",
+                    "lang": "en_US",
+                    "relance_profile_id": cls.profile_sme.id,
+                    "relance_profile_auto": False,
+                }
+                for index in range(count)
+            ]
+        )
+        moves = cls.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": due,
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Services",
+                                "quantity": 1,
+                                "price_unit": 100.0 + number,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+                for partner in partners
+                for number in range(invoices)
+            ]
+        )
+        moves.action_post()
+        return partners
+
+    @classmethod
     def _invoice(
         cls, partner, amount, due, invoice_date=None, currency=None, post=True
     ):

@@ -33,52 +33,6 @@ class RelanceBatchCommon(RelanceCommon):
             {"relance_enabled": False}
         )
 
-    @classmethod
-    def _create_customers(cls, count, prefix, invoices=1):
-        partners = cls.env["res.partner"].create(
-            [
-                {
-                    "name": f"{prefix} {index}",
-                    "is_company": True,
-                    "email": f"{prefix.lower()}{index}@example.com",
-                    "lang": "en_US",
-                    "relance_profile_id": cls.profile_sme.id,
-                    "relance_profile_auto": False,
-                }
-                for index in range(count)
-            ]
-        )
-        moves = cls.env["account.move"].create(
-            [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": "2026-03-31",
-                    "invoice_date_due": "2026-03-31",
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Services",
-                                "quantity": 1,
-                                "price_unit": 100.0 + number,
-                                "tax_ids": [],
-                            }
-                        )
-                    ],
-                }
-                for partner in partners
-                for number in range(invoices)
-            ]
-        )
-        moves.action_post()
-        return partners
-
-
-@tagged("post_install", "-at_install")
-class TestRelanceBatchRun(RelanceBatchCommon):
-    """The daily run at scale: bounded cron calls, batched sending, recipients
-    only, invoice PDFs rendered once."""
-
     def _cron_call(self, day="2026-04-03"):
         """One call of the cron, returning after one chunk (time budget spent)."""
         return self.env["relance.run"]._cron_step(

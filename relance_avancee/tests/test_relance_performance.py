@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import Command, fields, models
+from odoo import fields, models
 from odoo.sql_db import Cursor
 from odoo.tests import tagged
 from odoo.tests.common import warmup
@@ -16,49 +16,10 @@ class TestRelancePerformance(RelanceCommon):
     with the number of customers or invoices."""
 
     @classmethod
-    def _create_customers_with_invoices(cls, count, prefix):
-        partners = cls.env["res.partner"].create(
-            [
-                {
-                    "name": f"{prefix} {index}",
-                    "is_company": True,
-                    "email": f"{prefix.lower()}{index}@example.com",
-                    "relance_profile_id": cls.profile_sme.id,
-                    "relance_profile_auto": False,
-                }
-                for index in range(count)
-            ]
-        )
-        moves = cls.env["account.move"].create(
-            [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": "2026-03-31",
-                    "invoice_date_due": "2026-03-31",
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Services",
-                                "quantity": 1,
-                                "price_unit": 10.0,
-                                "tax_ids": [],
-                            }
-                        )
-                    ],
-                }
-                for partner in partners
-                for _invoice in range(2)
-            ]
-        )
-        moves.action_post()
-        return partners
-
-    @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.small = cls._create_customers_with_invoices(10, "Small")
-        cls.large = cls._create_customers_with_invoices(100, "Large")
+        cls.small = cls._create_customers(10, "Small", invoices=2)
+        cls.large = cls._create_customers(100, "Large", invoices=2)
         # A second profile in use in both sets (its levels are read once per
         # profile, whatever the number of customers).
         (cls.small[:1] | cls.large[:5]).relance_profile_id = cls.profile_risk

@@ -1,6 +1,6 @@
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.relance_avancee.tests.common import RelanceCommon
@@ -24,50 +24,11 @@ class TestRelanceQueueJob(RelanceCommon, JobMixin):
         cls.env["res.company"].search([("id", "!=", cls.company.id)]).write(
             {"relance_enabled": False}
         )
-        cls.partners = cls._create_customers(10)
+        cls.partners = cls._create_customers(10, "Queued")
         # A job counts the other jobs of its run in a new transaction, as it
         # must between workers; in test mode that cursor sees the test's data.
         cls.registry.enter_test_mode(cls.cr)
         cls.addClassCleanup(cls.registry.leave_test_mode)
-
-    @classmethod
-    def _create_customers(cls, count):
-        partners = cls.env["res.partner"].create(
-            [
-                {
-                    "name": f"Queued {index}",
-                    "is_company": True,
-                    "email": f"queued{index}@example.com",
-                    "lang": "en_US",
-                    "relance_profile_id": cls.profile_sme.id,
-                    "relance_profile_auto": False,
-                }
-                for index in range(count)
-            ]
-        )
-        moves = cls.env["account.move"].create(
-            [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": "2026-03-31",
-                    "invoice_date_due": "2026-03-31",
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Services",
-                                "quantity": 1,
-                                "price_unit": 100.0,
-                                "tax_ids": [],
-                            }
-                        )
-                    ],
-                }
-                for partner in partners
-            ]
-        )
-        moves.action_post()
-        return partners
 
     def job_counter(self):
         # The jobs are the job queue managers' to read, not the accountant's.
