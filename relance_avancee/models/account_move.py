@@ -36,7 +36,7 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # The batch re-reads each chunk's customers' receivables: without an
         # index on the customer, every chunk would scan the company's ledger.
         self.env.cr.execute(
@@ -46,6 +46,7 @@ class AccountMove(models.Model):
              WHERE state = 'posted'
             """
         )
+        return res
 
     @api.depends("relance_dispute_ids.state")
     def _compute_relance_in_dispute(self):
