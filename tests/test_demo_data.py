@@ -83,3 +83,7 @@ def test_demo_batches_left_a_history_and_work_to_do():
             [("company_id", "=", company.id), ("amount_overdue", ">", 0)]
         )
         assert len(worklist) >= 5
+        runs = env["relance.run"].search([("company_id", "=", company.id)])
+        assert len(runs) == 5, "five days of daily runs"
+        assert set(runs.mapped("state")) == {"done"}
+        assert sum(runs.mapped("customer_count")) > 0

@@ -3,10 +3,11 @@
 The executor (``relance.engine``) records a chunk of customers' communications,
 then hands them here all at once: templates are rendered once per template and
 language for the whole chunk, and the emails, their chatter messages,
-notifications, activities and invoice notes are each created with one
-``create``. An email goes to the customer's billing recipient only, never to
-the customer's followers (the message is created on the customer's thread, so
-replies land in its chatter, but nobody else is notified).
+notifications, SMS and activities are each created with one ``create``. An
+email goes to the customer's billing recipient and the contacts its template
+names, never to the customer's followers nor to an internal user (the message
+is created on the customer's thread, so replies land in its chatter, but
+nobody else is notified).
 """
 
 import logging

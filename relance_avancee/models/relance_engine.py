@@ -375,15 +375,12 @@ class RelanceEngine(models.AbstractModel):
                     history_ids=[fields.Command.set(proposal_rows.ids)],
                 )
             )
-        thank_rows = rows[thank_start:]
+        thank_rows = rows[thank_start:].grouped("partner_id")
         for partner_id in thanks:
             partner = partner_by_id[partner_id]
             comm_vals.append(
                 self._prepare_thanks_communication_vals(
-                    company,
-                    today,
-                    partner,
-                    thank_rows.filtered(lambda r, p=partner_id: r.partner_id.id == p),
+                    company, today, partner, thank_rows[partner]
                 )
             )
         comms = Communication.create(comm_vals)

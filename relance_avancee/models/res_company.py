@@ -285,6 +285,8 @@ class ResCompany(models.Model):
         (
             hexagone | nordwind | martin | dubois | rapides | pixel
         )._relance_update_scores(company, today=today)
-        engine = env["relance.engine"].with_context(relance_no_commit=True)
+        # Five days of the daily batch, as the cron runs it: one run per day
+        # (Customers > Dunning > Daily runs), served chunk after chunk.
+        Run = env["relance.run"].with_context(relance_no_commit=True)
         for offset in (-30, -20, -12, -5, 0):
-            engine._run(company, day(offset))
+            Run._get_or_start(company, day(offset))._serve(float("inf"))
