@@ -1,3 +1,4 @@
+import subprocess
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -233,10 +234,19 @@ class RelanceBatchCommon(RelanceCommon):
 
         with patch.object(IrActionsReport, "_pre_render_qweb_pdf", counting_render):
             with freeze_time("2026-04-03"):
-                self._run("2026-04-03", partner)
+                # A real PDF, through wkhtmltopdf (Odoo returns HTML in tests
+                # unless asked to render).
+                self.engine.with_context(force_report_rendering=True)._run(
+                    self.company, fields.Date.to_date("2026-04-03"), partner.ids
+                )
             # Only the missing PDF was rendered, once, and kept on the invoice.
             self.assertEqual(rendered, [missing.ids])
-            self.assertTrue(missing.invoice_pdf_report_id)
+            pdf = missing.invoice_pdf_report_id.raw
+            self.assertTrue(pdf.startswith(b"%PDF"))
+            text = subprocess.run(
+                ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+            ).stdout.decode()
+            self.assertIn(missing.name, text)
             mail = self._mails(partner)
             self.assertEqual(
                 mail.attachment_ids,
