@@ -108,15 +108,10 @@ class RelanceEngine(models.AbstractModel):
         self, company, today, partner_ids=None, exclude_keys=None, exclude_thanks=None
     ):
         """The customers with something to do today, in a stable order."""
-        proposals = self._scan(company, today, partner_ids)
-        thanks = self._scan_thanks(company, today, partner_ids)
-        todo = {
-            p.partner_id
-            for p in proposals
-            if not exclude_keys or p.key not in exclude_keys
-        }
-        todo |= set(thanks) - set(exclude_thanks or ())
-        return sorted(todo)
+        proposals, thanks = self._plan_chunk(
+            company, today, partner_ids, exclude_keys, exclude_thanks
+        )
+        return sorted({p.partner_id for p in proposals} | set(thanks))
 
     @api.model
     def _act_chunk(
@@ -186,8 +181,10 @@ class RelanceEngine(models.AbstractModel):
 
     @api.model
     def _plan_chunk(self, company, today, partner_ids, exclude_keys, exclude_thanks):
-        """What is due for these (locked) customers, read again now: a payment
-        or a dispute recorded since the run's scan stops their step."""
+        """What is due for these customers (all when ``None``), less what the
+        user took out in the preview: ``(proposals, thanks)``. Read again for
+        each locked chunk, so a payment or a dispute recorded since the run's
+        scan stops their step."""
         proposals = [
             p
             for p in self._scan(company, today, partner_ids)
@@ -360,7 +357,7 @@ class RelanceEngine(models.AbstractModel):
         comm_vals = []
         for proposal, start, end in slices:
             proposal_rows = rows[start:end]
-            comm = waiting.get(self._waiting_key(proposal))
+            comm = waiting.get(proposal.key)
             if comm:
                 # One open task or unprinted letter per customer and channel:
                 # the new invoices join it instead of piling up a second one.
@@ -461,10 +458,6 @@ class RelanceEngine(models.AbstractModel):
             "date": today,
             "history_ids": [fields.Command.set(rows.ids)],
         }
-
-    @api.model
-    def _waiting_key(self, proposal):
-        return (proposal.partner_id, proposal.channel, proposal.kind, proposal.manual)
 
     @api.model
     def _get_waiting_communications(self, company, partners, proposals):

@@ -207,9 +207,7 @@ class RelanceRun(models.Model):
 
     def _get_next_chunk(self):
         """The next customers of this run, at most one chunk."""
-        self.ensure_one()
-        size = self.company_id._relance_get_chunk_size()
-        return list(self.partner_ids_todo or [])[self.position : self.position + size]
+        return next(iter(self._get_chunks()), [])
 
     def _get_chunks(self):
         """The customers not served yet, split into chunks (for job queues)."""
