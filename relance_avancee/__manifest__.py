@@ -34,6 +34,11 @@
         "wizards/relance_dispute_wizard_views.xml",
         "views/relance_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "relance_avancee/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/relance_demo.xml",
     ],

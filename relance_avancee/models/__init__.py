@@ -1,3 +1,4 @@
+from . import relance_banner_mixin
 from . import res_company
 from . import relance_profile
 from . import relance_level

@@ -12,7 +12,8 @@ _COMBINED_PDF = [False]
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "relance.banner.mixin"]
 
     relance_dispute_ids = fields.One2many(
         "relance.dispute", "move_id", string="Disputes"
@@ -34,6 +35,13 @@ class AccountMove(models.Model):
         help="Restarting the dunning of an invoice opens a new cycle: its steps "
         "can be sent again.",
     )
+
+    def _relance_get_banner_customer(self):
+        # The customer's banner on its invoices, credit notes and receipts.
+        self.ensure_one()
+        if self.is_sale_document(include_receipts=True):
+            return self.commercial_partner_id
+        return self.env["res.partner"]
 
     def init(self):
         res = super().init()

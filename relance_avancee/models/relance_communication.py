@@ -3,7 +3,7 @@ import re
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize
 
 from .relance_level import CHANNELS, TONES
@@ -95,6 +95,20 @@ class RelanceCommunication(models.Model):
     )
     sms_number = fields.Char(string="SMS number", readonly=True)
     retry_count = fields.Integer(readonly=True)
+    can_act = fields.Boolean(
+        compute="_compute_can_act",
+        help="The current user may send, do or cancel this communication: the "
+        "dunning team, or the person a task is assigned to.",
+    )
+
+    @api.depends_context("uid")
+    @api.depends("manual", "user_id")
+    def _compute_can_act(self):
+        if self.env.su or self.env.user.has_group("relance_avancee.group_relance_user"):
+            self.can_act = True
+            return
+        for comm in self:
+            comm.can_act = comm.manual and comm.user_id == self.env.user
 
     @api.depends("partner_id", "level_id", "kind", "date")
     def _compute_name(self):
@@ -161,7 +175,7 @@ class RelanceCommunication(models.Model):
 
     def action_send(self):
         """Send now the communications a person was asked to send."""
-        todo = self.filtered(lambda c: c.state == "todo")
+        todo = self._relance_as_actor().filtered(lambda c: c.state == "todo")
         if not todo:
             raise UserError(_("Only communications still to do can be sent."))
         todo._check_lines_still_due()
@@ -194,10 +208,11 @@ class RelanceCommunication(models.Model):
 
     def action_cancel(self):
         """Cancel communications that were not sent."""
+        comms = self._relance_as_actor()
         if any(comm.state == "sent" for comm in self):
             raise UserError(_("A sent communication cannot be cancelled."))
-        self._set_state("cancelled", reason=_("Cancelled by %s.", self.env.user.name))
-        self.activity_id.unlink()
+        comms._set_state("cancelled", reason=_("Cancelled by %s.", self.env.user.name))
+        comms.activity_id.unlink()
         return True
 
     def action_print(self):
@@ -243,8 +258,30 @@ class RelanceCommunication(models.Model):
 
     def action_mark_done(self):
         """Record a task (phone call, manual step) as done."""
-        self.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
+        comms = self._relance_as_actor()
+        comms.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
         return True
+
+    def _relance_as_actor(self):
+        """These communications, ready to be marked done or cancelled by the
+        current user: a Dunning user acts on any of them; anybody else only on
+        the tasks assigned to them (a key account's call for its salesperson).
+        States change only through the actions: users outside the Dunning
+        groups have no write access to communications and history rows."""
+        if self.env.su or self.env.user.has_group("relance_avancee.group_relance_user"):
+            return self
+        others = self.filtered(lambda c: not c.manual or c.user_id != self.env.user)
+        if others:
+            raise AccessError(
+                _(
+                    "Only the dunning team may change %(steps)s: it is not a task "
+                    "assigned to you.",
+                    steps=", ".join(others.mapped("display_name")),
+                )
+            )
+        # sudo: checked above, the user is the task's responsible; the history
+        # rows and the activity are written as the user's own task.
+        return self.sudo()
 
     # ------------------------------------------------------------------
     # Sending

@@ -1,11 +1,13 @@
 from odoo import _, api, fields, models
-from odoo.tools import SQL, format_date
+from odoo.osv import expression
+from odoo.tools import SQL, format_amount, format_date
 
 from .relance_score import SCORE_NEUTRAL
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "relance.banner.mixin"]
 
     relance_profile_id = fields.Many2one(
         "relance.profile",
@@ -70,6 +72,12 @@ class ResPartner(models.Model):
     relance_next_step = fields.Char(
         string="Next planned step", compute="_compute_relance_next_step"
     )
+    relance_visible = fields.Boolean(
+        string="Dunning visible",
+        compute="_compute_relance_visible",
+        help="The current user may see this customer's receivables and reminders: "
+        "the accounting team sees every customer, a salesperson their own.",
+    )
 
     # ------------------------------------------------------------------
     # Computes
@@ -91,15 +99,23 @@ class ResPartner(models.Model):
 
     @api.onchange("relance_profile_id")
     def _onchange_relance_profile_id(self):
-        # Choosing a profile outside the score ranges is a decision of a person:
-        # the score no longer moves the customer.
-        if self.relance_profile_id and not self.relance_profile_id.use_score_range:
+        # Choosing a profile is a decision of a person: the score no longer
+        # moves the customer (shown at once, kept by write() whatever the path).
+        if self.relance_profile_id:
             self.relance_profile_auto = False
 
+    @api.depends_context("uid", "company")
+    def _compute_relance_visible(self):
+        visible = self._relance_filter_visible()
+        for partner in self:
+            partner.relance_visible = partner in visible
+
+    @api.depends_context("uid", "company")
     def _compute_relance_summary(self):
         company = self.env.company
         today = fields.Date.context_today(self)
-        commercial = self.commercial_partner_id
+        # Receivables are read in SQL: only those of customers the user may see.
+        commercial = self.commercial_partner_id._relance_filter_visible()
         balances = self._relance_read_balances(company, commercial.ids, today)
         for partner in self:
             due, overdue, oldest = balances.get(
@@ -148,6 +164,14 @@ class ResPartner(models.Model):
         }
 
     def _search_relance_total_overdue(self, operator, value):
+        domain = self._search_relance_total_overdue_all(operator, value)
+        if domain is NotImplemented:
+            return domain
+        # A customer the user may not see matches nothing, not even "= 0":
+        # the search must not tell whose receivables are overdue.
+        return expression.AND([self._relance_get_visible_domain(), domain])
+
+    def _search_relance_total_overdue_all(self, operator, value):
         if operator not in ("=", "!=", "<", "<=", ">", ">="):
             return NotImplemented
         company = self.env.company
@@ -194,6 +218,7 @@ class ResPartner(models.Model):
             ]
         return [("commercial_partner_id", "in", matching)]
 
+    @api.depends_context("uid", "company")
     def _compute_relance_history_summary(self):
         commercial = self.commercial_partner_id
         History = self.env["relance.history"]
@@ -243,11 +268,14 @@ class ResPartner(models.Model):
             partner.relance_last_level_id = Level.browse(last_level_id)
             partner.relance_dispute_count = disputes.get(cid, 0)
 
+    @api.depends_context("uid", "company")
     def _compute_relance_next_step(self):
         company = self.env.company
         today = fields.Date.context_today(self)
         plans = self.env["relance.planner"]._plan(
-            company, today, partner_ids=self.commercial_partner_id.ids
+            company,
+            today,
+            partner_ids=self.commercial_partner_id._relance_filter_visible().ids,
         )
         next_by_partner = {}
         waiting_by_partner = {}
@@ -274,6 +302,31 @@ class ResPartner(models.Model):
                 )
             else:
                 partner.relance_next_step = False
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._relance_keep_profile_choice(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._relance_keep_profile_choice(vals)
+        return super().write(vals)
+
+    def _relance_keep_profile_choice(self, vals):
+        """A profile set by a person (form, import, API) is kept: the score no
+        longer moves the customer in the current company. Only the score's own
+        moves (context ``relance_profile_from_score``) leave it automatic."""
+        if (
+            vals.get("relance_profile_id")
+            and "relance_profile_auto" not in vals
+            and not self.env.context.get("relance_profile_from_score")
+        ):
+            vals["relance_profile_auto"] = False
 
     # ------------------------------------------------------------------
     # Actions
@@ -310,6 +363,80 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+
+    @api.model
+    def _relance_sees_all_customers(self):
+        """True when the current user sees the dunning of every customer of
+        their companies (Dunning users); any other internal user sees only the
+        customers they are the salesperson of. Extended by the Sales bridge."""
+        return self.env.su or self.env.user.has_group(
+            "relance_avancee.group_relance_user"
+        )
+
+    @api.model
+    def _relance_get_visible_domain(self):
+        """Domain on res.partner of the customers whose dunning (receivables,
+        reminders, disputes) the current user may see; the same rule as the
+        record rules of ``relance.history``."""
+        if self._relance_sees_all_customers():
+            return []
+        return [("commercial_partner_id.user_id", "=", self.env.uid)]
+
+    def _relance_filter_visible(self):
+        """These partners, less those whose dunning the current user may not
+        see (see :meth:`_relance_get_visible_domain`)."""
+        if self._relance_sees_all_customers():
+            return self
+        user = self.env.user
+        return self.filtered(lambda p: p.commercial_partner_id.user_id == user)
+
+    def _relance_get_banner_customer(self):
+        self.ensure_one()
+        return self.commercial_partner_id
+
+    def _relance_get_banner_values(self):
+        """What the overdue banner says of these commercial partners:
+        ``{partner_id: values}`` for those with something overdue that the
+        current user may see; the values are those of the QWeb template
+        ``relance_avancee.relance_overdue_banner``."""
+        partners = self._relance_filter_visible()
+        if not partners:
+            return {}
+        disputes = {
+            partner.id: count
+            for partner, count in self.env["relance.dispute"]._read_group(
+                [("partner_id", "in", partners.ids), ("state", "=", "open")],
+                ["partner_id"],
+                ["__count"],
+            )
+        }
+        result = {}
+        for partner in partners:
+            if partner.relance_total_overdue <= 0:
+                continue
+            result[partner.id] = {
+                "partner": partner,
+                "amount": format_amount(
+                    self.env, partner.relance_total_overdue, partner.relance_currency_id
+                ),
+                "days": partner.relance_oldest_overdue_days,
+                "last_step": partner.relance_last_level_id.name,
+                "last_date": partner.relance_last_date
+                and format_date(self.env, partner.relance_last_date),
+                "next_step": partner.relance_next_step,
+                "disputes": disputes.get(partner.id, 0),
+            }
+        return result
+
+    def _relance_render_banners(self):
+        """The overdue banner of these commercial partners, rendered:
+        ``{partner_id: Markup}``; none for a customer with nothing overdue."""
+        return {
+            partner_id: self.env["ir.qweb"]._render(
+                "relance_avancee.relance_overdue_banner", values
+            )
+            for partner_id, values in self._relance_get_banner_values().items()
+        }
 
     def _relance_get_recipient(self):
         """The billing contact of this customer, the customer itself otherwise."""
@@ -384,7 +511,9 @@ class ResPartner(models.Model):
                 Profile,
             )
             if target and target != old_profile:
-                partner.relance_profile_id = target
+                partner.with_context(
+                    relance_profile_from_score=True
+                ).relance_profile_id = target
                 partner.message_post(
                     body=_(
                         "Dunning profile changed from %(old)s to %(new)s: payment "

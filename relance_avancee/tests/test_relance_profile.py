@@ -369,6 +369,8 @@ class TestRelanceProfile(RelanceCommon):
             groups="base.group_user",
             company_id=self.company.id,
         )
+        # Their own customer's history (test_relance_salesperson: not others').
+        history.partner_id.user_id = salesperson
         self.assertFalse(salesperson.has_group("relance_avancee.group_relance_user"))
         Profile = self.Profile.with_user(salesperson)
         self.assertEqual(Profile.search([]), self.profiles_a)

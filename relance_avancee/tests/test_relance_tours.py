@@ -1,0 +1,57 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import RelanceCommon
+
+
+class RelanceTourCase(RelanceCommon, HttpCase):
+    """Tours in real Chromium (a tour that did not run fails the session: see
+    the repository's conftest.py)."""
+
+    def _start_tour(self, url, tour, login):
+        self.start_tour(url, tour, login=login, timeout=120)
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceBannerTour(RelanceTourCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesperson = new_test_user(
+            cls.env,
+            login="relance_tour_sales",
+            groups="base.group_user",
+            company_id=cls.company.id,
+        )
+        other = new_test_user(
+            cls.env,
+            login="relance_tour_other",
+            groups="base.group_user",
+            company_id=cls.company.id,
+        )
+        today = fields.Date.today()
+        cls.mine = cls._create_customer(
+            "Client Tour Un", cls.profile_sme, user_id=cls.salesperson.id
+        )
+        cls.theirs = cls._create_customer(
+            "Client Tour Deux", cls.profile_sme, user_id=other.id
+        )
+        for customer in cls.mine | cls.theirs:
+            cls._invoice(customer, 4321.0, today - timedelta(days=20))
+        cls.engine._run(cls.company, today - timedelta(days=15))
+
+    def test_salesperson_sees_banner_on_own_customer(self):
+        self._start_tour(
+            f"/odoo/res.partner/{self.mine.id}",
+            "relance_banner_own_customer",
+            "relance_tour_sales",
+        )
+
+    def test_salesperson_sees_no_banner_on_another_customer(self):
+        self._start_tour(
+            f"/odoo/res.partner/{self.theirs.id}",
+            "relance_banner_other_customer",
+            "relance_tour_sales",
+        )
