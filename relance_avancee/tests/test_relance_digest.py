@@ -273,3 +273,15 @@ class TestRelanceDigest(RelanceCommon):
         self.assertIn("relances", mail.subject)
         english = self._digest_mails("mail_template_relance_digest")[self.sales_1]
         self.assertIn("Hello", english.body_html)
+
+    def test_template_preview_reads_the_digest_itself(self):
+        # Outside the cron (the template editor's preview), the template reads
+        # the digest of the user's current company for today.
+        template = self.env.ref("relance_avancee.mail_template_relance_digest")
+        with freeze_time(DIGEST_DAY):
+            bodies = template.with_company(self.company)._render_field(
+                "body_html", self.sales_1.ids, compute_lang=True
+            )
+        self.assertIn("Alpha Bâtiment", bodies[self.sales_1.id])
+        self.assertIn(self._amount(1500.0), bodies[self.sales_1.id])
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "res.users")]))
