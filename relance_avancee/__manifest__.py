@@ -15,6 +15,7 @@
         "data/mail_activity_type_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/mail_template_digest_data.xml",
         "report/relance_reports.xml",
         "data/relance_profile_data.xml",
         "data/ir_cron_data.xml",

@@ -20,3 +20,5 @@ from . import relance_dispatcher
 from . import relance_run
 from . import relance_customer_balance
 from . import res_config_settings
+from . import relance_digest
+from . import res_users

@@ -63,6 +63,40 @@ class ResCompany(models.Model):
         help="Fixed indemnity for recovery costs per late invoice (40 € in France, "
         "Code de commerce D441-5).",
     )
+    relance_digest_interval = fields.Selection(
+        [
+            ("daily", "Daily"),
+            ("weekly", "Weekly"),
+            ("monthly", "Monthly"),
+            ("never", "Never"),
+        ],
+        string="Dunning digest",
+        default="weekly",
+        required=True,
+        help="How often salespeople get the digest of their customers' overdue "
+        "amounts and dunning managers the summary. Monthly: on the first day of "
+        "the month.",
+    )
+    relance_digest_weekday = fields.Selection(
+        [
+            ("0", "Monday"),
+            ("1", "Tuesday"),
+            ("2", "Wednesday"),
+            ("3", "Thursday"),
+            ("4", "Friday"),
+            ("5", "Saturday"),
+            ("6", "Sunday"),
+        ],
+        string="Digest day",
+        default="0",
+        required=True,
+        help="The day of the week a weekly digest is sent.",
+    )
+    relance_digest_last_date = fields.Date(
+        string="Last digest",
+        readonly=True,
+        help="When the last digest was sent; the next one reports what happened since.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):

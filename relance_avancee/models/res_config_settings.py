@@ -28,3 +28,12 @@ class ResConfigSettings(models.TransientModel):
     relance_indemnity_amount = fields.Monetary(
         related="company_id.relance_indemnity_amount", readonly=False
     )
+    relance_digest_interval = fields.Selection(
+        related="company_id.relance_digest_interval", readonly=False
+    )
+    relance_digest_weekday = fields.Selection(
+        related="company_id.relance_digest_weekday", readonly=False
+    )
+    relance_digest_last_date = fields.Date(
+        related="company_id.relance_digest_last_date"
+    )

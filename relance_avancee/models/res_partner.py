@@ -129,8 +129,9 @@ class ResPartner(models.Model):
     @api.model
     def _relance_read_balances(self, company, partner_ids, today):
         """Open receivable balance per commercial partner, in one grouped query:
-        ``{partner_id: (total_due, total_overdue, oldest_overdue_due_date)}``."""
-        if not partner_ids:
+        ``{partner_id: (total_due, total_overdue, oldest_overdue_due_date)}``;
+        ``partner_ids=None``: every customer with an open receivable."""
+        if partner_ids is not None and not partner_ids:
             return {}
         self.env["account.move.line"].flush_model()
         self.env["account.move"].flush_model(["commercial_partner_id", "state"])
@@ -150,12 +151,16 @@ class ResPartner(models.Model):
                    AND l.parent_state = 'posted'
                    AND a.account_type = 'asset_receivable'
                    AND NOT l.reconciled
-                   AND m.commercial_partner_id = ANY(%(partners)s)
+                   %(partner_filter)s
               GROUP BY m.commercial_partner_id
                 """,
                 today=today,
                 company=company.id,
-                partners=list(partner_ids),
+                partner_filter=SQL(
+                    "AND m.commercial_partner_id = ANY(%s)", list(partner_ids)
+                )
+                if partner_ids is not None
+                else SQL(),
             )
         )
         return {

@@ -12,3 +12,4 @@ from . import test_relance_i18n
 from . import test_relance_batch
 from . import test_relance_salesperson
 from . import test_relance_tours
+from . import test_relance_digest
