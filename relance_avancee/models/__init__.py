@@ -18,4 +18,8 @@ from . import relance_engine
 from . import relance_dispatcher
 from . import relance_run
 from . import relance_customer_balance
+from . import relance_kpi_aged
+from . import relance_kpi_level
+from . import relance_kpi_dashboard
+from . import relance_kpi_dashboard_level
 from . import res_config_settings

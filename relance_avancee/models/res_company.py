@@ -63,6 +63,12 @@ class ResCompany(models.Model):
         help="Fixed indemnity for recovery costs per late invoice (40 € in France, "
         "Code de commerce D441-5).",
     )
+    relance_kpi_paid_days = fields.Integer(
+        string="KPI: paid within (days)",
+        default=15,
+        help="Step effectiveness counts the reminded invoices fully paid within "
+        "this many days after each step.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):

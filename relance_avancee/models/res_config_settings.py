@@ -28,3 +28,6 @@ class ResConfigSettings(models.TransientModel):
     relance_indemnity_amount = fields.Monetary(
         related="company_id.relance_indemnity_amount", readonly=False
     )
+    relance_kpi_paid_days = fields.Integer(
+        related="company_id.relance_kpi_paid_days", readonly=False
+    )
