@@ -10,3 +10,4 @@ from . import test_relance_profile
 from . import test_relance_customer_balance
 from . import test_relance_i18n
 from . import test_relance_batch
+from . import test_relance_kpi
