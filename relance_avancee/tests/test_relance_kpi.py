@@ -364,6 +364,25 @@ class TestRelanceKpi(RelanceCommon):
         )
         rows = Aged.search([("partner_id", "in", customers.ids)])
         self.assertEqual(len(rows), 6)
+        # The list view reads the invoices' names, though the manager has no
+        # accounting rights.
+        listed = Aged.web_search_read(
+            [("partner_id", "in", customers.ids)],
+            {
+                "move_id": {"fields": {"display_name": {}}},
+                "partner_id": {"fields": {"display_name": {}}},
+                "bucket": {},
+                "amount_residual": {},
+            },
+        )
+        self.assertEqual(listed["length"], 6)
+        by_move = Aged.read_group(
+            [("partner_id", "in", customers.ids)],
+            ["amount_residual:sum"],
+            ["move_id", "company_id"],
+            lazy=False,
+        )
+        self.assertEqual(len(by_move), 6)
         for row in rows:
             self.assertEqual(row.days_late, (date.today() - row.date_maturity).days)
             self.assertEqual(row.bucket, self._bucket(row.days_late))
