@@ -19,6 +19,10 @@ from . import relance_engine
 from . import relance_dispatcher
 from . import relance_run
 from . import relance_customer_balance
+from . import relance_kpi_aged
+from . import relance_kpi_level
+from . import relance_kpi_dashboard
+from . import relance_kpi_dashboard_level
 from . import res_config_settings
 from . import relance_digest
 from . import res_users

@@ -97,6 +97,12 @@ class ResCompany(models.Model):
         readonly=True,
         help="When the last digest was sent; the next one reports what happened since.",
     )
+    relance_kpi_paid_days = fields.Integer(
+        string="KPI: paid within (days)",
+        default=15,
+        help="Step effectiveness counts the reminded invoices fully paid within "
+        "this many days after each step.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):

@@ -37,3 +37,6 @@ class ResConfigSettings(models.TransientModel):
     relance_digest_last_date = fields.Date(
         related="company_id.relance_digest_last_date"
     )
+    relance_kpi_paid_days = fields.Integer(
+        related="company_id.relance_kpi_paid_days", readonly=False
+    )

@@ -13,3 +13,4 @@ from . import test_relance_batch
 from . import test_relance_salesperson
 from . import test_relance_tours
 from . import test_relance_digest
+from . import test_relance_kpi
