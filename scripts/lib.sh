@@ -561,15 +561,20 @@ install_db() {
     install_module "$db" "$logfile" "$ADDON" "$@"
 }
 
-# install_module DB LOGFILE MODULE [ODOO_OPTION...]: install MODULE (and what it
-# depends on) in DB, created when missing. Returns non-zero (after printing the
+# install_module DB LOGFILE MODULE[,MODULE...] [ODOO_OPTION...]: install the modules (and what they
+# depend on) in DB, created when missing. Returns non-zero (after printing the
 # log's tail) when the install failed.
 install_module() {
     local db="$1" logfile="$2" module="$3" rc=0 state
     shift 3
     odoo -c "$ODOO_CONF" -d "$db" -i "$module" --stop-after-init --no-http \
         "$@" >"$logfile" 2>&1 || rc=$?
-    state="$(module_state "$db" "$module")"
+    # A comma-separated list of modules: each must end installed.
+    local one
+    state=installed
+    for one in ${module//,/ }; do
+        [ "$(module_state "$db" "$one")" = installed ] || state="$(module_state "$db" "$one")"
+    done
     if [ "$rc" -ne 0 ] || [ "$state" != installed ] ||
         grep -qE '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$logfile"; then
         {

@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import REPO_ROOT, VENV_BIN
 
-ADDONS = ["relance_avancee", "relance_avancee_queue_job"]
+ADDONS = ["relance_avancee", "relance_avancee_queue_job", "relance_avancee_sale"]
 TARGETS = [*ADDONS, "tests", "conftest.py"]
 
 
