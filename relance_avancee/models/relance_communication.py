@@ -96,6 +96,7 @@ class RelanceCommunication(models.Model):
     sms_number = fields.Char(string="SMS number", readonly=True)
     retry_count = fields.Integer(readonly=True)
     can_act = fields.Boolean(
+        string="May act",
         compute="_compute_can_act",
         help="The current user may send, do or cancel this communication: the "
         "dunning team, or the person a task is assigned to.",

@@ -15,7 +15,8 @@ from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -363,6 +364,15 @@ class RelanceDigest(models.AbstractModel):
         for the whole company, or, for a preview, read now."""
         data = self.env.context.get("relance_digest")
         if not data or data["company"] != user.env.company:
+            # A preview reads the whole company's receivables: the dunning
+            # team's (the digest itself is rendered by the cron, prepared).
+            if not (
+                self.env.su
+                or self.env.user.has_group("relance_avancee.group_relance_user")
+            ):
+                raise AccessError(
+                    _("Only the dunning team may preview the dunning digests.")
+                )
             data = self._prepare_digest(
                 user.env.company, fields.Date.context_today(user)
             )
@@ -421,6 +431,7 @@ class RelanceDigest(models.AbstractModel):
             mails |= template.with_context(relance_digest=data).send_mail_batch(
                 sorted(user_ids)
             )
+        # sudo: the day of the last digest is the job's own bookkeeping.
         company.sudo().relance_digest_last_date = today
         _logger.info(
             "Dunning digest of %s: %s email(s) queued.", company.name, len(mails)

@@ -419,17 +419,36 @@ class ResPartner(models.Model):
         for partner in partners:
             if partner.relance_total_overdue <= 0:
                 continue
+            amount = format_amount(
+                self.env, partner.relance_total_overdue, partner.relance_currency_id
+            )
+            headline = _(
+                "%(amount)s overdue, the oldest invoice %(days)s days late.",
+                amount=amount,
+                days=partner.relance_oldest_overdue_days,
+            )
+            details = []
+            if partner.relance_last_level_id:
+                details.append(
+                    _(
+                        "Last reminder: %(step)s on %(date)s.",
+                        step=partner.relance_last_level_id.name,
+                        date=format_date(self.env, partner.relance_last_date),
+                    )
+                )
+            if partner.relance_next_step:
+                details.append(_("Next step: %s.", partner.relance_next_step))
+            count = disputes.get(partner.id, 0)
+            warnings = []
+            if count == 1:
+                warnings.append(_("1 open dispute."))
+            elif count:
+                warnings.append(_("%s open disputes.", count))
             result[partner.id] = {
                 "partner": partner,
-                "amount": format_amount(
-                    self.env, partner.relance_total_overdue, partner.relance_currency_id
-                ),
-                "days": partner.relance_oldest_overdue_days,
-                "last_step": partner.relance_last_level_id.name,
-                "last_date": partner.relance_last_date
-                and format_date(self.env, partner.relance_last_date),
-                "next_step": partner.relance_next_step,
-                "disputes": disputes.get(partner.id, 0),
+                "headline": headline,
+                "details": details,
+                "warnings": warnings,
             }
         return result
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 LETTER_CHANNELS = ("letter", "formal_notice")
 
@@ -50,12 +50,29 @@ class RelanceLetterReportMixin(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         docs = self.env[self._relance_doc_model].browse(docids)
+        self._check_can_print(docs)
         return {
             "doc_ids": docids,
             "doc_model": self._relance_doc_model,
             "docs": docs,
             "letters": self._get_letters(docs),
         }
+
+    def _check_can_print(self, docs):
+        """A letter tells a customer's receivables: printed only by who may
+        read them, whatever the route (menu, /report URL, RPC)."""
+        docs.check_access("read")
+        if self._relance_doc_model != "res.partner":
+            return
+        hidden = docs - docs._relance_filter_visible()
+        if hidden:
+            raise AccessError(
+                _(
+                    "You may not print the dunning letters of %s: only its "
+                    "salesperson and the accounting team see its receivables.",
+                    ", ".join(hidden.mapped("display_name")),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Shared helpers

@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_amount
 
@@ -285,3 +286,17 @@ class TestRelanceDigest(RelanceCommon):
         self.assertIn("Alpha Bâtiment", bodies[self.sales_1.id])
         self.assertIn(self._amount(1500.0), bodies[self.sales_1.id])
         self.assertFalse(self.env["mail.mail"].search([("model", "=", "res.users")]))
+
+    def test_salesperson_cannot_preview_digests(self):
+        # The preview reads the company's receivables: a salesperson (who may
+        # edit templates) must not read others' customers through it.
+        template = self.env.ref("relance_avancee.mail_template_relance_digest_summary")
+        with (
+            freeze_time(DIGEST_DAY),
+            # The template engine wraps the AccessError in a UserError (its
+            # parent class), message kept.
+            self.assertRaisesRegex(UserError, "dunning team"),
+        ):
+            template.with_user(self.sales_1).with_company(self.company)._render_field(
+                "body_html", self.sales_1.ids, compute_lang=True
+            )

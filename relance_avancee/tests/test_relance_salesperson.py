@@ -129,6 +129,25 @@ class TestRelanceSalespersonScope(RelanceCommon):
         )
 
     @freeze_time(TODAY)
+    def test_letter_of_another_customer_cannot_be_printed(self):
+        Report = self.env["ir.actions.report"].with_user(self.sales_1)
+        report = "relance_avancee.action_report_relance_letter"
+        with self.assertRaisesRegex(AccessError, "Client Deux"):
+            Report._render_qweb_html(report, self.customer_2.ids)
+        # Their own customer passes this check (letters are printed by the
+        # accounting team, who read the invoices).
+        self.env["report.relance_avancee.report_relance_letter"].with_user(
+            self.sales_1
+        )._check_can_print(self.customer_1)
+        html, _type = (
+            self.env["ir.actions.report"]
+            .with_user(self.billing)
+            .with_company(self.company)
+            ._render_qweb_html(report, self.customer_2.ids)
+        )
+        self.assertIn(self.invoice_2.name, str(html))
+
+    @freeze_time(TODAY)
     def test_contact_of_own_customer_shows_the_company_banner(self):
         contact = self.env["res.partner"].create(
             {"name": "Jeanne Compta", "parent_id": self.customer_1.id}

@@ -55,3 +55,31 @@ class TestRelanceBannerTour(RelanceTourCase):
             "relance_banner_other_customer",
             "relance_tour_sales",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceKpiTour(RelanceTourCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        new_test_user(
+            cls.env,
+            login="relance_tour_manager",
+            groups="base.group_user,relance_avancee.group_relance_manager",
+            company_id=cls.company.id,
+        )
+        today = fields.Date.today()
+        customer = cls._create_customer("Client KPI", cls.profile_sme)
+        cls._invoice(
+            customer,
+            1000.0,
+            today - timedelta(days=10),
+            invoice_date=today - timedelta(days=30),
+        )
+
+    def test_manager_opens_the_kpi_dashboard(self):
+        self._start_tour(
+            "/odoo/action-relance_avancee.relance_kpi_dashboard_action",
+            "relance_kpi_dashboard",
+            "relance_tour_manager",
+        )

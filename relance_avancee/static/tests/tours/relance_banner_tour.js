@@ -43,3 +43,38 @@ registry.category("web_tour.tours").add("relance_banner_other_customer", {
         },
     ],
 });
+
+// A dunning manager opens the KPI dashboard: its figures are there, and the
+// aged balance opens as a pivot table. The ledger (see test_relance_tours.py):
+// one invoice of 1,000.00 dated 30 days ago, due 10 days ago, unpaid. Over the
+// default period (the three months ending today, D days): DSO = 1,000 / 1,000
+// x D = D; average days late = 10; 1,000.00 in the 1-30 days bucket.
+registry.category("web_tour.tours").add("relance_kpi_dashboard", {
+    steps: () => {
+        const today = luxon.DateTime.local().startOf("day");
+        const days = today.diff(today.minus({ months: 3 }), "days").days;
+        return [
+            {
+                content: "The dashboard shows the DSO of the period",
+                trigger: `.o_form_view .o_field_widget[name='dso']:contains('${days.toFixed(2)}')`,
+            },
+            {
+                content: "...the amount-weighted average days late",
+                trigger: ".o_form_view .o_field_widget[name='avg_days_late']:contains('10.00')",
+            },
+            {
+                content: "...and the aged balance",
+                trigger: ".o_form_view .o_field_widget[name='aged_1_30']:contains('1,000.00')",
+            },
+            {
+                content: "Open the aged balance",
+                trigger: ".o_form_view button[name='action_open_aged']",
+                run: "click",
+            },
+            {
+                content: "The aged balance opens as a pivot of the receivables",
+                trigger: ".o_pivot_view .o_pivot_cell_value:contains('1,000.00')",
+            },
+        ];
+    },
+});
