@@ -5,10 +5,16 @@ A browser test (Odoo ``HttpCase`` tour) that Odoo skips because Chromium or
 server, proved nothing: it is reported as a failure instead of a skip.
 Set ``RELANCE_ALLOW_BROWSER_SKIP=1`` to accept such skips on a machine without
 a browser.
+
+Odoo waits 10 s for Chromium to start: a first start on a cold, busy machine
+(the bridges' database installs in the background meanwhile) can take longer,
+which Odoo would report as a skip. We wait up to ``RELANCE_BROWSER_WAIT``
+seconds (60 by default).
 """
 
 import os
 import re
+import sys
 
 import pytest
 
@@ -22,6 +28,16 @@ def _skip_reason(report):
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2])
     return str(longrepr)
+
+
+def pytest_runtest_setup(item):
+    common = sys.modules.get("odoo.tests.common")
+    if common is not None and hasattr(common, "CHECK_BROWSER_ITERATIONS"):
+        wait = float(os.environ.get("RELANCE_BROWSER_WAIT", "60"))
+        common.CHECK_BROWSER_ITERATIONS = max(
+            common.CHECK_BROWSER_ITERATIONS,
+            int(wait / common.CHECK_BROWSER_SLEEP),
+        )
 
 
 @pytest.hookimpl(wrapper=True)
