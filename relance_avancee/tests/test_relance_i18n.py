@@ -8,57 +8,24 @@ rewords a string, this test names the term to translate (re-export the .pot
 with odoo-bin --i18n-export and fill fr.po).
 """
 
-import os
-import warnings
-
 import polib
 
-from odoo.modules import get_module_path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
-from odoo.tools.translate import TranslationModuleReader
+
+from .i18n_common import FrPoCompleteMixin, fr_po_path
 
 MODULE = "relance_avancee"
 
 
-def _fr_po_path():
-    return os.path.join(get_module_path(MODULE), "i18n", "fr.po")
-
-
 def _fr_po():
-    return polib.pofile(_fr_po_path())
+    return polib.pofile(fr_po_path(MODULE))
 
 
 @tagged("post_install", "-at_install")
-class TestRelanceI18n(TransactionCase):
-    def _module_terms(self):
-        """Every translatable source term of the module, with where it comes from."""
-        # The reader reads the records in French: the language must be active.
-        self.env["res.lang"]._activate_lang("fr_FR")
-        with warnings.catch_warnings():
-            # Babel's extractor imports the deprecated pkg_resources: not ours.
-            warnings.filterwarnings("ignore", "pkg_resources is deprecated")
-            reader = TranslationModuleReader(self.env.cr, [MODULE], lang="fr_FR")
-        terms = {}
-        for module, ttype, name, res_id, source, _value, _comments in reader:
-            if module != MODULE or not source:
-                continue
-            terms.setdefault(source, f"{ttype}:{name}:{res_id}")
-        return terms
-
+class TestRelanceI18n(FrPoCompleteMixin, TransactionCase):
     def test_fr_po_translates_every_term(self):
-        po = _fr_po()
-        self.assertEqual(po.metadata.get("Language"), "fr", "fr.po: Language: fr")
-        translated = {e.msgid for e in po if e.msgstr.strip() and not e.obsolete}
-        terms = self._module_terms()
-        self.assertGreater(len(terms), 100, "the export found almost no term")
-        missing = sorted(source for source in terms if source not in translated)
-        listing = "\n".join(f"- {source!r}  ({terms[source]})" for source in missing)
-        self.assertFalse(
-            missing,
-            f"{len(missing)} term(s) of {MODULE} have no French translation in "
-            f"{_fr_po_path()}:\n{listing}",
-        )
+        self._assert_fr_po_complete(MODULE, "Overdue banner")
 
     def _forget_french(self, records, fnames):
         """Drop the French values of translated fields, as on a database where
