@@ -1,10 +1,11 @@
 import logging
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, format_date
 
 from .relance_level import CHANNELS, TONES
 
@@ -95,6 +96,29 @@ class RelanceCommunication(models.Model):
     )
     sms_number = fields.Char(string="SMS number", readonly=True)
     retry_count = fields.Integer(readonly=True)
+    registered_number = fields.Char(
+        string="Registered mail number",
+        copy=False,
+        help="Number of the registered letter with acknowledgement of receipt "
+        "that carried this formal notice (proof of sending).",
+    )
+    follow_up = fields.Boolean(
+        string="Follow-up",
+        compute="_compute_follow_up",
+        help="A reminder was already sent for one of its invoices: the wording "
+        "says so.",
+    )
+    signatory_id = fields.Many2one(
+        "res.users",
+        compute="_compute_signatory_id",
+        help="Who signs it: the customer's collector, else the company's "
+        "signatory, else its default collector.",
+    )
+    deadline_date = fields.Date(
+        string="Deadline",
+        compute="_compute_deadline_date",
+        help="The date by which the customer is asked to pay.",
+    )
     can_act = fields.Boolean(
         string="May act",
         compute="_compute_can_act",
@@ -132,9 +156,91 @@ class RelanceCommunication(models.Model):
                 )
             )
 
+    def _compute_follow_up(self):
+        # One query for every communication rendered together (a chunk).
+        moves = self.history_ids.move_id
+        first_sent = {}
+        if moves:
+            for move, first_date in self.env["relance.history"]._read_group(
+                [
+                    ("move_id", "in", moves.ids),
+                    ("kind", "=", "reminder"),
+                    ("state", "=", "sent"),
+                    ("communication_id", "not in", self.ids),
+                ],
+                ["move_id"],
+                ["date:min"],
+            ):
+                first_sent[move.id] = first_date
+        for comm in self:
+            comm.follow_up = comm.kind == "reminder" and any(
+                first_sent.get(move.id) and first_sent[move.id] <= comm.date
+                for move in comm.history_ids.move_id
+            )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_signatory_id(self):
+        for comm in self:
+            company = comm.company_id
+            collector = comm.partner_id.commercial_partner_id.with_company(
+                company
+            ).relance_collector_id
+            comm.signatory_id = (
+                collector
+                or company.relance_signatory_id
+                or company.relance_default_collector_id
+            )
+
+    @api.depends("date", "sent_date", "channel", "company_id")
+    def _compute_deadline_date(self):
+        for comm in self:
+            company = comm.company_id
+            days = (
+                company.relance_formal_notice_days
+                if comm.channel == "formal_notice"
+                else company.relance_payment_days
+            )
+            start = (
+                fields.Date.context_today(comm, comm.sent_date)
+                if comm.sent_date
+                else comm.date
+            )
+            comm.deadline_date = start and start + timedelta(days=days or 0)
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("registered_number"):
+            # The proof of sending of a formal notice, in the customer's chatter.
+            self.partner_id._message_log_batch(
+                bodies={
+                    comm.partner_id.id: _(
+                        "%(step)s of %(date)s sent by registered letter no. "
+                        "%(number)s.",
+                        step=comm.level_id.name or comm.display_name,
+                        date=format_date(self.env, comm.sent_date or comm.date),
+                        number=comm.registered_number,
+                    )
+                    for comm in self
+                }
+            )
+        return res
+
     # ------------------------------------------------------------------
     # Helpers for templates and reports
     # ------------------------------------------------------------------
+
+    def _get_bank_details(self):
+        """Our bank account for the transfer, as one line of text: ``IBAN …,
+        BIC … (bank)``; empty when the company has none."""
+        self.ensure_one()
+        return self.company_id._relance_get_bank_details()
+
+    def _get_signature_lines(self):
+        """The signature of the message, in the rendering's language: the
+        signatory's name and job position, the company, their phone and
+        email (the company's when they have none)."""
+        self.ensure_one()
+        return self.company_id._relance_get_signature_lines(self.signatory_id)
 
     def _get_lines(self):
         """The history rows listed by this communication, oldest due date first."""

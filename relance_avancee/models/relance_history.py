@@ -78,6 +78,10 @@ class RelanceHistory(models.Model):
     date = fields.Date(required=True, default=fields.Date.context_today, readonly=True)
     cycle = fields.Integer(default=1, required=True, readonly=True)
     due_date = fields.Date(readonly=True)
+    registered_number = fields.Char(
+        related="communication_id.registered_number",
+        string="Registered mail number",
+    )
     days_overdue = fields.Integer(readonly=True)
     amount_residual = fields.Monetary(
         string="Amount due", currency_field="currency_id", readonly=True

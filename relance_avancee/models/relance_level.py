@@ -90,6 +90,12 @@ class RelanceLevel(models.Model):
         help="The letter claims the fixed indemnity for recovery costs "
         "(40 € per late invoice in France, Code de commerce D441-5).",
     )
+    ultimatum = fields.Boolean(
+        string="Last notice before escalation",
+        help="The last amicable step: the email or letter states its deadline "
+        "and what follows it (a formal notice, then legal action or a "
+        "collection agency).",
+    )
     is_courtesy = fields.Boolean(compute="_compute_is_courtesy")
     instructions = fields.Html(
         translate=True,

@@ -1,6 +1,7 @@
+import re
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -8,6 +9,9 @@ DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_sme",
     "relance_profile_risk",
 )
+
+
+IBAN_RE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 
 class ResCompany(models.Model):
@@ -29,6 +33,24 @@ class ResCompany(models.Model):
         string="Default collector",
         help="Gets the dunning activities of customers without collector or "
         "salesperson.",
+    )
+    relance_signatory_id = fields.Many2one(
+        "res.users",
+        string="Signatory of reminders",
+        help="Signs the reminders and letters of customers without a collector "
+        "(their name, job position, phone and email). Empty: the customer's "
+        "collector signs, else the default collector, else the accounts "
+        "receivable department.",
+    )
+    relance_payment_days = fields.Integer(
+        string="Days given to pay",
+        default=8,
+        help="Deadline of a reminder or letter: this many days after its date.",
+    )
+    relance_formal_notice_days = fields.Integer(
+        string="Days given by a formal notice",
+        default=15,
+        help="Deadline of a formal notice: this many days after its date.",
     )
     relance_min_amount = fields.Monetary(
         string="Minimum amount to remind",
@@ -147,6 +169,45 @@ class ResCompany(models.Model):
                 if xmlid == "relance_profile_sme":
                     default_profile = profile
             company.sudo().relance_default_profile_id = default_profile
+
+    def _relance_get_bank_account(self):
+        """The bank account reminders and letters ask to pay to."""
+        self.ensure_one()
+        return self.partner_id.bank_ids[:1]
+
+    def _relance_get_bank_details(self):
+        """That account as one line of text, ``IBAN …, BIC … (bank)``, only
+        with what is known; empty without an account."""
+        self.ensure_one()
+        bank = self._relance_get_bank_account()
+        if not bank:
+            return ""
+        # An IBAN (two letters, two check digits) whether or not base_iban
+        # validated it.
+        if bank.acc_type == "iban" or IBAN_RE.match(bank.sanitized_acc_number or ""):
+            text = _("IBAN %s", bank.acc_number)
+        else:
+            text = _("account %s", bank.acc_number)
+        if bank.bank_bic:
+            text = _("%(iban)s, BIC %(bic)s", iban=text, bic=bank.bank_bic)
+        if bank.bank_name:
+            text = f"{text} ({bank.bank_name})"
+        return text
+
+    def _relance_get_signature_lines(self, signatory):
+        """The signature of reminders and letters, in the current language:
+        the signatory's name and job position (else the accounts receivable
+        department), the company, a phone and an email to reach them."""
+        self.ensure_one()
+        if signatory:
+            function = signatory.partner_id.function
+            name = f"{signatory.name}, {function}" if function else signatory.name
+        else:
+            name = _("Accounts receivable department")
+        phone = (signatory and signatory.phone) or self.phone
+        email = (signatory and signatory.email) or self.email
+        contact = " – ".join(value for value in (phone, email) if value)
+        return [line for line in (name, self.name, contact) if line]
 
     def _relance_demo_populate(self):
         """Demo data only: give the demo company its chart of accounts, a

@@ -13,6 +13,15 @@ class ResConfigSettings(models.TransientModel):
     relance_default_collector_id = fields.Many2one(
         related="company_id.relance_default_collector_id", readonly=False
     )
+    relance_signatory_id = fields.Many2one(
+        related="company_id.relance_signatory_id", readonly=False
+    )
+    relance_payment_days = fields.Integer(
+        related="company_id.relance_payment_days", readonly=False
+    )
+    relance_formal_notice_days = fields.Integer(
+        related="company_id.relance_formal_notice_days", readonly=False
+    )
     relance_min_amount = fields.Monetary(
         related="company_id.relance_min_amount", readonly=False
     )

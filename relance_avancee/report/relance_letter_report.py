@@ -78,11 +78,29 @@ class RelanceLetterReportMixin(models.AbstractModel):
     # Shared helpers
     # ------------------------------------------------------------------
 
-    def _get_deadline_days(self, formal_notice):
-        """Days given to pay: 8 for a reminder letter, 15 for a formal notice."""
+    def _get_deadline_days(self, formal_notice, company):
+        """Days given to pay, from the company's settings (8 for a reminder
+        letter, 15 for a formal notice by default)."""
         if formal_notice:
-            return self._relance_deadline_days_formal_notice
-        return self._relance_deadline_days_letter
+            return (
+                company.relance_formal_notice_days
+                or self._relance_deadline_days_formal_notice
+            )
+        return company.relance_payment_days or self._relance_deadline_days_letter
+
+    def _has_previous_reminders(self, moves, date, exclude=None):
+        """Whether a reminder was already sent for one of ``moves`` on or
+        before ``date`` (other than the communication ``exclude``): the
+        letter's wording then speaks of previous reminders."""
+        domain = [
+            ("move_id", "in", moves.ids),
+            ("kind", "=", "reminder"),
+            ("state", "=", "sent"),
+            ("date", "<=", date),
+        ]
+        if exclude:
+            domain.append(("communication_id", "not in", exclude.ids))
+        return bool(self.env["relance.history"].search_count(domain, limit=1))
 
     def _indemnity_applies(self, partner, level, formal_notice):
         """Whether the letter claims the fixed indemnity for recovery costs.
@@ -124,13 +142,18 @@ class RelanceLetterReportMixin(models.AbstractModel):
         return [line for line in lines if line]
 
     def _get_contact_user(self, partner, company, user=None):
-        """Who the customer should contact at our company: the
-        communication's user, else the customer's collector, else the
-        company's default collector; empty: the company itself."""
+        """Who signs the letter and whom the customer should contact: the
+        communication's signatory when given, else the customer's collector,
+        else the company's signatory, else its default collector; empty: the
+        accounts receivable department."""
         if user:
             return user
         partner = partner.commercial_partner_id.with_company(company)
-        return partner.relance_collector_id or company.relance_default_collector_id
+        return (
+            partner.relance_collector_id
+            or company.relance_signatory_id
+            or company.relance_default_collector_id
+        )
 
     def _get_totals(self, lines):
         """Totals per currency: ``[{currency, amount_total, residual}]``."""
@@ -155,6 +178,8 @@ class RelanceLetterReportMixin(models.AbstractModel):
         user=None,
         credits=None,
         recipient=None,
+        follow_up=False,
+        registered_number=False,
     ):
         """The values of one letter.
 
@@ -167,11 +192,15 @@ class RelanceLetterReportMixin(models.AbstractModel):
             amount_total, residual, currency, payment_reference}]``
         :param credits: ``{currency: amount}`` of unallocated payments and
             credit notes deducted from the amount claimed
+        :param follow_up: a reminder was already sent for these invoices
+        :param registered_number: the registered letter's number (formal notice)
         """
         formal_notice = self._is_formal_notice()
         recipient = recipient or partner._relance_get_recipient()
+        # One language for the whole letter: the customer's (a billing contact
+        # created without one must not turn a French customer's letter English).
         lang = (
-            recipient.lang or partner.lang or company.partner_id.lang or self.env.lang
+            partner.lang or recipient.lang or company.partner_id.lang or self.env.lang
         )
         # Records in the letter's language: translated step names, payment
         # terms and country names.
@@ -203,7 +232,7 @@ class RelanceLetterReportMixin(models.AbstractModel):
                 claimed.get(company.currency_id, 0.0) + indemnity_amount
             )
 
-        deadline_days = self._get_deadline_days(formal_notice)
+        deadline_days = self._get_deadline_days(formal_notice, company)
         payment_terms = list(
             dict.fromkeys(
                 line["move"].invoice_payment_term_id.name
@@ -257,7 +286,12 @@ class RelanceLetterReportMixin(models.AbstractModel):
                 )
             ),
             "payment_terms": payment_terms,
-            "bank": company.partner_id.bank_ids[:1],
+            "bank": company._relance_get_bank_account(),
+            "bank_details": company.with_context(lang=lang)._relance_get_bank_details(),
+            "follow_up": follow_up,
+            "ultimatum": not formal_notice and bool(level.ultimatum),
+            "registered_number": registered_number,
+            "show_logo": bool(company.logo) and not company.uses_default_logo,
         }
 
 
@@ -329,8 +363,10 @@ class ReportRelanceCommunicationLetter(models.AbstractModel):
                     comm.level_id,
                     lines,
                     date,
-                    user=comm.user_id,
+                    user=comm.signatory_id,
                     recipient=comm.recipient_id,
+                    follow_up=comm.follow_up,
+                    registered_number=comm.registered_number,
                 )
             )
         return letters
@@ -404,6 +440,17 @@ class ReportRelanceLetter(models.AbstractModel):
                 lines_by_partner[record.commercial_partner_id.id],
                 today,
                 credits=credits_by_partner.get(record.commercial_partner_id.id),
+                follow_up=self._has_previous_reminders(
+                    self.env["account.move"].union(
+                        *(
+                            line["move"]
+                            for line in lines_by_partner[
+                                record.commercial_partner_id.id
+                            ]
+                        )
+                    ),
+                    today,
+                ),
             )
             for record in records
         ]

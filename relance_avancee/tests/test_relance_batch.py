@@ -14,8 +14,8 @@ from .common import RelanceCommon
 
 # Queries of the send path for one chunk of customers due a first reminder by
 # email (lock, re-plan, history rows, communications, template rendering,
-# messages, mails, notifications), whatever the chunk's size.
-QUERIES_PER_CHUNK = 42
+# messages, mails, notifications, the signatories), whatever the chunk's size.
+QUERIES_PER_CHUNK = 43
 
 
 class SimulatedCrash(BaseException):

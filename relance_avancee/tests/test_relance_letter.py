@@ -116,6 +116,9 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
                 "company_ids": [Command.set(cls.company.ids)],
             }
         )
+        cls.collector.partner_id.function = "Credit controller"
+        # The customer's collector signs its letters.
+        cls.customer.with_company(cls.company).relance_collector_id = cls.collector
 
     # ------------------------------------------------------------------
     # Helpers
@@ -257,13 +260,58 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
             "relance_avancee.action_report_relance_communication_letter", comm
         )
         self._assert_letter_basics(text)
-        self.assertIn("Payment reminder", text)
+        # The shipped letter step is the last amicable one (ultimatum).
+        self.assertIn("Last reminder before formal notice", text)
+        self.assertIn("This letter is our last amicable reminder", text)
+        self.assertIn("collection agency", text)
+        # No reminder sent before: no "despite our previous reminders".
+        self.assertIn("The following invoices remain unpaid", text)
+        self.assertNotIn("Despite our previous reminders", text)
+        # Signed by the customer's collector, with their job position.
         self.assertIn("Colette Collector", text)
+        self.assertIn("Credit controller", text)
         self.assertIn("D441-5", text)
         self.assertIn("80.00", text)
         self.assertIn("1,230.00", text)
         self.assertIn("at the latest by March 28, 2026", text)
+        self.assertIn("BIC BEXAFRPPXXX (Banque Exemple)", text)
         self.assertNotIn("1344-1", text)
+
+    @freeze_time(TODAY)
+    def test_letter_after_a_reminder_speaks_of_previous_reminders(self):
+        first = self.profile._get_sorted_levels().filtered(
+            lambda lvl: lvl.channel == "email" and lvl.delay > 0
+        )[:1]
+        self.env["relance.history"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "move_id": self.invoice_1.id,
+                "level_id": first.id,
+                "kind": "reminder",
+                "channel": "email",
+                "state": "sent",
+                "date": "2026-02-17",
+            }
+        )
+        comm = self._create_communication(self.letter_level)
+        text = self._render_text(
+            "relance_avancee.action_report_relance_communication_letter", comm
+        )
+        self.assertIn("Despite our previous reminders", text)
+
+    @freeze_time(TODAY)
+    def test_company_settings_set_the_deadline_and_the_indemnity(self):
+        self.company.write(
+            {"relance_payment_days": 10, "relance_indemnity_amount": 50.0}
+        )
+        comm = self._create_communication(self.letter_level)
+        text = self._render_text(
+            "relance_avancee.action_report_relance_communication_letter", comm
+        )
+        self.assertIn("within 10 days, at the latest by March 30, 2026", text)
+        self.assertIn("100.00", text)  # 2 × 50.00
+        self.assertIn("1,250.00", text)  # 1,000.00 + 150.00 + 100.00
 
     @freeze_time(TODAY)
     def test_communication_formal_notice(self):
@@ -278,6 +326,21 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertIn("1344-1", text)
         self.assertIn(self.invoice_1.name, text)
         self.assertIn("at the latest by April 4, 2026", text)
+        self.assertNotIn("Registered letter no.", text)
+        # The registered letter's number: on the letter, the history and the
+        # customer's chatter.
+        comm.registered_number = "1A 123 456 7890 1"
+        text = self._render_text(
+            "relance_avancee.action_report_relance_communication_formal_notice", comm
+        )
+        self.assertIn("Registered letter no. 1A 123 456 7890 1", text)
+        self.assertEqual(
+            set(comm.history_ids.mapped("registered_number")), {"1A 123 456 7890 1"}
+        )
+        self.assertIn(
+            "registered letter no. 1A 123 456 7890 1",
+            str(self.customer.message_ids[:1].body),
+        )
 
     @freeze_time(TODAY)
     def test_letter_of_customer_without_overdue_invoice_is_refused(self):

@@ -191,7 +191,7 @@ class TestRelanceProfile(RelanceCommon):
             ]
 
         self.assertEqual(steps(copy), steps(original))
-        self.assertEqual(len(original.level_ids), 6, "the original keeps its levels")
+        self.assertEqual(len(original.level_ids), 7, "the original keeps its levels")
 
     def test_each_company_gets_its_own_shipped_profiles(self):
         # The shipped profiles belong to the main company, not the test user's.
