@@ -53,7 +53,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.relance_fees_account_id", readonly=False
     )
     relance_interest_rate_warning = fields.Char(
-        compute="_compute_relance_interest_rate_warning"
+        string="Late-payment rate warning",
+        compute="_compute_relance_interest_rate_warning",
     )
 
     @api.depends("relance_interest_mode")
