@@ -1,4 +1,5 @@
 from . import relance_banner_mixin
+from . import relance_interest_rate
 from . import res_company
 from . import relance_profile
 from . import relance_level

@@ -1,8 +1,14 @@
+import calendar
 import logging
 import uuid
+from collections import defaultdict
+from datetime import timedelta
 
-from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date
+
+from .relance_interest_rate import half_year_start
 
 _logger = logging.getLogger(__name__)
 
@@ -34,6 +40,22 @@ class AccountMove(models.Model):
         copy=False,
         help="Restarting the dunning of an invoice opens a new cycle: its steps "
         "can be sent again.",
+    )
+    relance_fees_move_id = fields.Many2one(
+        "account.move",
+        string="Late fees invoice",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The invoice of this invoice's recovery indemnity and late interest: "
+        "they are invoiced once.",
+    )
+    relance_is_late_fees = fields.Boolean(
+        string="Is a late fees invoice",
+        copy=False,
+        readonly=True,
+        help="This invoice charges recovery indemnities and late interest: it "
+        "bears no late fees itself.",
     )
 
     def _relance_get_banner_customer(self):
@@ -212,3 +234,327 @@ class AccountMove(models.Model):
         self.env.cache.update(
             missing, self._fields["access_token"], [tokens[m.id] for m in missing]
         )
+
+    # -------------------------------------------------------------------------
+    # Late-payment fees (Code de commerce L441-10 and D441-5)
+    # -------------------------------------------------------------------------
+
+    def _relance_get_late_fees(self, date):
+        """The legal late-payment amounts of these invoices at ``date``.
+
+        Public API for the letters, the formal notice and the fees invoicing.
+        For every invoice of ``self`` (ids as keys)::
+
+            {
+                "late": bool,         # open and overdue at ``date``
+                "indemnity": float,   # company currency
+                "indemnity_currency": res.currency,  # the company's
+                "interest": float,    # invoice currency, rounded
+                "currency": res.currency,            # the invoice's
+                "rate_periods": [{
+                    "date_from": date, "date_to": date,  # both included
+                    "days": int,
+                    "rate": float,      # yearly %, margin included
+                    "base": float,      # outstanding amount, invoice currency
+                    "amount": float,    # interest of the period, not rounded
+                    "provisional": bool,
+                }],
+                "provisional": bool,  # a period uses a rate not entered yet
+            }
+
+        Only customer invoices (``out_invoice``), posted, that are *late* at
+        ``date`` (a receivable line due before ``date`` still has an
+        outstanding amount on ``date``, from the reconciliations dated up to
+        ``date``) bear fees; the others, and the fees invoices themselves, get
+        zeros and no period. Invoices already invoiced their fees still get
+        their amounts (the letter shows them); the invoicing skips them.
+
+        - **Indemnity**: the company's ``relance_indemnity_amount`` per late
+          invoice, owed in full even after a partial payment, for business
+          customers only (commercial entity that is a company or has a VAT
+          number), else 0.
+        - **Interest**: from the day after each receivable line's due date to
+          ``date`` included, on the amount outstanding each day: a payment or
+          credit note reconciled on day P reduces the base from P included
+          (``account.partial.reconcile.max_date``). The yearly rate is the
+          company's (``res.company._relance_get_interest_rate``): in legal mode
+          the ECB rate of the half-year the day falls in (of 1 January for
+          January–June, of 1 July for July–December) plus the margin. Each day
+          counts 1/365, or 1/366 in a leap year (actual/actual)::
+
+              interest = round(sum(base × rate / 100 × days / days_in_year))
+
+          summed over the periods of constant base, rate and year, rounded to
+          the invoice's currency once, at the end. A half-year without its
+          rate uses the latest known rate and marks the period and the invoice
+          ``provisional``. Mode ``none``: no interest, no period.
+
+        Batched: one read of the receivable lines, one of their
+        reconciliations and one of the rate table, whatever the number of
+        invoices.
+
+        :param date: the day the amounts are computed at (included)
+        :raise UserError: legal mode and an empty rate table
+        """
+        date = fields.Date.to_date(date)
+        invoices = self.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and not m.relance_is_late_fees
+            )
+        )
+        lines = self.env["account.move.line"].search_fetch(
+            [("move_id", "in", invoices.ids), ("display_type", "=", "payment_term")],
+            ["move_id", "amount_currency", "date_maturity"],
+        )
+        partials = self.env["account.partial.reconcile"].search_fetch(
+            [
+                "|",
+                ("debit_move_id", "in", lines.ids),
+                ("credit_move_id", "in", lines.ids),
+                ("max_date", "<=", date),
+            ],
+            [
+                "debit_move_id",
+                "credit_move_id",
+                "debit_amount_currency",
+                "credit_amount_currency",
+                "max_date",
+            ],
+        )
+        # What each reconciliation takes off each line, and when.
+        reductions = defaultdict(list)
+        for partial in partials:
+            reductions[partial.debit_move_id.id].append(
+                (partial.max_date, partial.debit_amount_currency)
+            )
+            reductions[partial.credit_move_id.id].append(
+                (partial.max_date, -partial.credit_amount_currency)
+            )
+        lines_by_move = defaultdict(list)
+        for line in lines:
+            lines_by_move[line.move_id.id].append(
+                (line.date_maturity, line.amount_currency, reductions[line.id])
+            )
+        table = self.env["relance.interest.rate"]._get_rate_table()
+
+        result = {}
+        for move in self:
+            result[move.id] = move._relance_compute_late_fees(
+                date, lines_by_move.get(move.id, []) if move in invoices else [], table
+            )
+        return result
+
+    def _relance_compute_late_fees(self, date, receivables, table):
+        """The fees of this one invoice; see ``_relance_get_late_fees``.
+
+        :param receivables: ``[(due date, amount, [(date, reduction)])]`` of
+            its receivable lines, in the invoice's currency
+        :param table: ``relance.interest.rate._get_rate_table()``
+        """
+        self.ensure_one()
+        company = self.company_id
+        currency = self.currency_id
+        fees = {
+            "late": False,
+            "indemnity": 0.0,
+            "indemnity_currency": company.currency_id,
+            "interest": 0.0,
+            "currency": currency,
+            "rate_periods": [],
+            "provisional": False,
+        }
+
+        def outstanding(line, day):
+            due, amount, line_reductions = line
+            left = amount - sum(red for on, red in line_reductions if on <= day)
+            return left if currency.compare_amounts(left, 0) > 0 else 0.0
+
+        overdue = [line for line in receivables if line[0] and line[0] < date]
+        if not any(outstanding(line, date) for line in overdue):
+            return fees
+        fees["late"] = True
+        if self.commercial_partner_id._relance_is_business():
+            fees["indemnity"] = company.relance_indemnity_amount or 0.0
+        if company.relance_interest_mode == "none":
+            return fees
+
+        # Periods of constant base, rate and year: cut at each line's first
+        # late day, each reduction, each half-year (and so each year).
+        start = min(line[0] for line in overdue) + timedelta(days=1)
+        cuts = {start, date + timedelta(days=1)}
+        for due, _amount, line_reductions in overdue:
+            cuts.add(due + timedelta(days=1))
+            cuts.update(on for on, _red in line_reductions if start < on <= date)
+        half = half_year_start(start)
+        while half <= date:
+            if half > start:
+                cuts.add(half)
+            half = (
+                half.replace(month=7)
+                if half.month == 1
+                else half.replace(year=half.year + 1, month=1)
+            )
+        cuts = sorted(cuts)
+        total = 0.0
+        for day_from, day_end in zip(cuts, cuts[1:], strict=False):
+            base = sum(
+                outstanding(line, day_from) for line in overdue if line[0] < day_from
+            )
+            if not base:
+                continue
+            rate = company._relance_get_interest_rate(day_from, table=table)
+            days = (day_end - day_from).days
+            year_days = 366 if calendar.isleap(day_from.year) else 365
+            amount = base * rate["rate"] / 100.0 * days / year_days
+            total += amount
+            fees["rate_periods"].append(
+                {
+                    "date_from": day_from,
+                    "date_to": day_end - timedelta(days=1),
+                    "days": days,
+                    "rate": rate["rate"],
+                    "base": base,
+                    "amount": amount,
+                    "provisional": rate["provisional"],
+                }
+            )
+        fees["interest"] = currency.round(total)
+        fees["provisional"] = any(p["provisional"] for p in fees["rate_periods"])
+        return fees
+
+    def _relance_invoice_late_fees(self, date=None):
+        """Invoice the late fees of these invoices to their customers.
+
+        One posted customer invoice per customer and company, in the company's
+        currency, with one line for the indemnity and one for the interest of
+        each late invoice (``_relance_get_late_fees`` at ``date``, today by
+        default), on the company's late fees account, without taxes (these
+        indemnities are not subject to VAT in France). Each invoice records
+        its fees invoice (``relance_fees_move_id``): its fees are invoiced
+        once, a second call skips it. Invoices in dispute, not late, or
+        already invoiced their fees are skipped.
+
+        :return: the fees invoices
+        :raise UserError: nothing is left to invoice
+        """
+        date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+        candidates = self.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+        )
+        if candidates:
+            # Two users invoicing the same customer at once: the second waits,
+            # then sees the first one's fees invoice and skips the invoices.
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE",
+                    tuple(candidates.ids),
+                )
+            )
+            candidates.invalidate_recordset(["relance_fees_move_id"])
+        candidates = candidates.filtered(
+            lambda m: (
+                not m.relance_fees_move_id
+                and not m.relance_is_late_fees
+                and not m.relance_in_dispute
+            )
+        )
+        fees = candidates._relance_get_late_fees(date)
+        groups = defaultdict(lambda: self.browse())
+        for move in candidates:
+            if fees[move.id]["indemnity"] or fees[move.id]["interest"]:
+                groups[move.company_id, move.commercial_partner_id] |= move
+        if not groups:
+            raise UserError(
+                _(
+                    "There are no late fees left to invoice at %(date)s: no "
+                    "invoice is late, or their fees were invoiced already.",
+                    date=format_date(self.env, date),
+                )
+            )
+        vals_list = []
+        for (company, partner), moves in groups.items():
+            vals_list.append(
+                moves._relance_prepare_late_fees_invoice(company, partner, date, fees)
+            )
+        fee_moves = self.env["account.move"].create(vals_list)
+        fee_moves.action_post()
+        for fee_move, moves in zip(fee_moves, groups.values(), strict=True):
+            moves.write({"relance_fees_move_id": fee_move.id})
+            fee_move.commercial_partner_id._message_log(
+                body=_(
+                    "Late fees invoiced on %(invoice)s for %(invoices)s: %(amount)s.",
+                    invoice=fee_move.name,
+                    invoices=", ".join(moves.mapped("name")),
+                    amount=fee_move.currency_id.format(fee_move.amount_total),
+                ),
+            )
+        return fee_moves
+
+    def _relance_prepare_late_fees_invoice(self, company, partner, date, fees):
+        """The values of the fees invoice of these late invoices of
+        ``partner`` in ``company``: override to add or change lines."""
+        journal = self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(company),
+                ("type", "=", "sale"),
+            ],
+            limit=1,
+        )
+        account = company.relance_fees_account_id or journal.default_account_id
+        if not journal or not account:
+            raise UserError(
+                _(
+                    "Set the late fees account of %(company)s in the Dunning "
+                    "settings: there is no sales journal with a default income "
+                    "account to invoice late fees.",
+                    company=company.name,
+                )
+            )
+        lang_env = self.with_context(lang=partner.lang or self.env.lang).env
+        lines = []
+        for move in self:
+            move_fees = fees[move.id]
+            if move_fees["indemnity"]:
+                lines.append(
+                    {
+                        "name": lang_env._(
+                            "Recovery indemnity – %(invoice)s", invoice=move.name
+                        ),
+                        "quantity": 1,
+                        "price_unit": move_fees["indemnity"],
+                        "account_id": account.id,
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            if move_fees["interest"]:
+                periods = move_fees["rate_periods"]
+                interest = move.currency_id._convert(
+                    move_fees["interest"], company.currency_id, company, date
+                )
+                lines.append(
+                    {
+                        "name": lang_env._(
+                            "Late interest %(date_from)s–%(date_to)s – %(invoice)s",
+                            date_from=format_date(lang_env, periods[0]["date_from"]),
+                            date_to=format_date(lang_env, periods[-1]["date_to"]),
+                            invoice=move.name,
+                        ),
+                        "quantity": 1,
+                        "price_unit": interest,
+                        "account_id": account.id,
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+        return {
+            "move_type": "out_invoice",
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "partner_id": partner.id,
+            "invoice_date": date,
+            "currency_id": company.currency_id.id,
+            "invoice_origin": ", ".join(self.mapped("name")),
+            "relance_is_late_fees": True,
+            "invoice_line_ids": [Command.create(vals) for vals in lines],
+        }

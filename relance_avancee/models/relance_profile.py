@@ -61,6 +61,12 @@ class RelanceProfile(models.Model):
         domain=[("model", "=", "relance.communication")],
     )
     partner_count = fields.Integer(compute="_compute_partner_count")
+    invoice_late_fees = fields.Boolean(
+        string="Invoice late fees",
+        tracking=True,
+        help="At the formal notice, the recovery indemnity and the late interest "
+        "of each late invoice are invoiced to the customer, once per invoice.",
+    )
 
     _sql_constraints = [
         (

@@ -126,6 +126,40 @@ class ResCompany(models.Model):
         "this many days after each step.",
     )
 
+    relance_interest_mode = fields.Selection(
+        [
+            ("legal", "Legal rate (ECB rate + margin)"),
+            ("contractual", "Contractual rate"),
+            ("none", "No late interest"),
+        ],
+        string="Late interest",
+        default="legal",
+        required=True,
+        help="Legal: the ECB rate of the half-year plus the margin (Code de "
+        "commerce L441-10). Contractual: the rate of your terms of sale. None: "
+        "no late interest is computed.",
+    )
+    relance_interest_margin = fields.Float(
+        string="Margin (points)",
+        digits=(16, 2),
+        default=10.0,
+        help="Points added to the ECB rate for the legal late-payment rate (10 "
+        "points in France).",
+    )
+    relance_interest_rate_contractual = fields.Float(
+        string="Contractual rate (%)",
+        digits=(16, 2),
+        help="The yearly late-payment rate of your terms of sale.",
+    )
+    relance_fees_account_id = fields.Many2one(
+        "account.account",
+        string="Late fees account",
+        check_company=True,
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Income account of the invoiced recovery indemnities and late "
+        "interest. Empty: the default income account of the sales journal.",
+    )
+
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):
         for company in self:
@@ -141,6 +175,38 @@ class ResCompany(models.Model):
         """How many customers the batch serves per chunk (at least one)."""
         self.ensure_one()
         return max(self.relance_batch_size or 100, 1)
+
+    def _relance_get_interest_rate(self, day, table=None):
+        """The yearly late-payment rate of this company on ``day``.
+
+        Legal mode: the ECB rate of the half-year of ``day`` plus the margin;
+        a half-year without its rate uses the latest known rate, marked
+        ``provisional``. Contractual mode: the company's rate. None: 0.
+
+        :param table: ``relance.interest.rate._get_rate_table()``, to read the
+            table once for many calls
+        :return: ``{"rate": %, "ecb_rate": % or False, "provisional": bool}``
+        :raise UserError: legal mode and an empty rate table
+        """
+        self.ensure_one()
+        mode = self.relance_interest_mode
+        if mode == "none":
+            return {"rate": 0.0, "ecb_rate": False, "provisional": False}
+        if mode == "contractual":
+            return {
+                "rate": self.relance_interest_rate_contractual,
+                "ecb_rate": False,
+                "provisional": False,
+            }
+        Rate = self.env["relance.interest.rate"]
+        if table is None:
+            table = Rate._get_rate_table()
+        ecb_rate, provisional = Rate._get_rate_from_table(table, day)
+        return {
+            "rate": ecb_rate + self.relance_interest_margin,
+            "ecb_rate": ecb_rate,
+            "provisional": provisional,
+        }
 
     def _relance_install_default_profiles(self):
         """Give each company without profile its own copy of the shipped

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -49,3 +49,37 @@ class ResConfigSettings(models.TransientModel):
     relance_kpi_paid_days = fields.Integer(
         related="company_id.relance_kpi_paid_days", readonly=False
     )
+    relance_interest_mode = fields.Selection(
+        related="company_id.relance_interest_mode", readonly=False
+    )
+    relance_interest_margin = fields.Float(
+        related="company_id.relance_interest_margin", readonly=False
+    )
+    relance_interest_rate_contractual = fields.Float(
+        related="company_id.relance_interest_rate_contractual", readonly=False
+    )
+    relance_fees_account_id = fields.Many2one(
+        related="company_id.relance_fees_account_id", readonly=False
+    )
+    relance_interest_rate_warning = fields.Char(
+        string="Late-payment rate warning",
+        compute="_compute_relance_interest_rate_warning",
+    )
+
+    @api.depends("relance_interest_mode")
+    def _compute_relance_interest_rate_warning(self):
+        """Warn while today's half-year has no ECB rate: late interest is then
+        computed at the latest known rate and marked provisional."""
+        today = fields.Date.context_today(self)
+        Rate = self.env["relance.interest.rate"]
+        missing = Rate._is_missing(today)
+        for settings in self:
+            settings.relance_interest_rate_warning = (
+                settings.relance_interest_mode == "legal"
+                and missing
+                and _(
+                    "No ECB rate is entered for the current half-year: late "
+                    "interest uses the latest known rate and is marked "
+                    "provisional until you enter it."
+                )
+            )

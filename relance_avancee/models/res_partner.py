@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.osv import expression
 from odoo.tools import SQL, format_amount, format_date
 
@@ -575,3 +576,64 @@ class ResPartner(models.Model):
             for start in range(0, len(partner_ids), 500):
                 chunk = self.browse(partner_ids[start : start + 500])
                 chunk._relance_update_scores(company)
+
+    # -------------------------------------------------------------------------
+    # Late-payment fees
+    # -------------------------------------------------------------------------
+
+    def _relance_is_business(self):
+        """Whether this customer is a business debtor, who owes the recovery
+        indemnity (Code de commerce D441-5): its commercial entity is a
+        company or has a VAT number; a consumer owes none."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        return bool(commercial.is_company or commercial.vat)
+
+    def action_relance_invoice_late_fees(self):
+        """Invoice this customer's late fees today (Dunning users) and open
+        the fees invoice."""
+        self.ensure_one()
+        if not self.env.user.has_group("relance_avancee.group_relance_user"):
+            raise AccessError(_("Only the dunning team may invoice late fees."))
+        fee_moves = self._relance_invoice_late_fees()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Late fees"),
+            "res_model": "account.move",
+            "view_mode": "form",
+            "res_id": fee_moves[:1].id,
+        }
+
+    def _relance_get_late_fees_invoices(self, date):
+        """The posted customer invoices of these customers, in the current
+        companies, overdue at ``date`` and whose fees were not invoiced yet."""
+        return self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "in", self.env.companies.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("invoice_date_due", "<", date),
+                ("relance_fees_move_id", "=", False),
+                ("relance_is_late_fees", "=", False),
+            ]
+        )
+
+    def _relance_invoice_late_fees(self, date=None):
+        """Invoice the late fees of these customers' late invoices at ``date``
+        (today by default), once per invoice: one posted fees invoice per
+        customer; see ``account.move._relance_invoice_late_fees``.
+
+        :raise UserError: nothing left to invoice
+        """
+        date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+        invoices = self._relance_get_late_fees_invoices(date)
+        return invoices._relance_invoice_late_fees(date)
+
+    def _relance_should_invoice_fees(self, level):
+        """Hook for the dunning batch: whether reaching ``level`` (the formal
+        notice step) invoices this customer's late fees, as its profile says
+        (``relance.profile.invoice_late_fees``). The batch then calls
+        ``_relance_invoice_late_fees``; override to decide per customer."""
+        self.ensure_one()
+        return bool(level.profile_id.invoice_late_fees)

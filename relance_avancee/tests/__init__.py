@@ -15,3 +15,4 @@ from . import test_relance_tours
 from . import test_relance_digest
 from . import test_relance_kpi
 from . import test_relance_messages
+from . import test_relance_late_fees
