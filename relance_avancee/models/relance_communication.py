@@ -583,6 +583,7 @@ class RelanceCommunication(models.Model):
                 }
             )
         self.write({"state": "sent", "sent_date": now, "error_reason": False})
+        self._invoice_late_fees()
         for comm in self.filtered("activity_id"):
             comm.activity_id.with_context(
                 relance_skip_activity_hook=True
@@ -601,6 +602,33 @@ class RelanceCommunication(models.Model):
                 recipient=(comm.recipient_id or comm.partner_id).display_name,
             )
         self._log_on_moves(bodies)
+
+    def _invoice_late_fees(self):
+        """A formal notice sent invoices the legal late fees of its invoices
+        when the customer's profile says so (once per invoice: an invoice
+        whose fees were invoiced is skipped). A failure (nothing left to
+        invoice, no income account) never undoes the sending: it is noted in
+        the customer's chatter."""
+        comms = self.filtered(
+            lambda c: (
+                c.channel == "formal_notice"
+                and c.level_id
+                and c.partner_id._relance_should_invoice_fees(c.level_id)
+            )
+        )
+        for comm in comms:
+            today = fields.Date.context_today(comm)
+            try:
+                with self.env.cr.savepoint():
+                    comm.history_ids.move_id._relance_invoice_late_fees(today)
+            except UserError as error:
+                comm.partner_id._message_log(
+                    body=_(
+                        "Late fees not invoiced with %(step)s: %(reason)s",
+                        step=comm.level_id.name,
+                        reason=error.args[0],
+                    )
+                )
 
     def _set_state(self, state, reason=False, from_states=("todo", "error")):
         if not self:

@@ -213,6 +213,26 @@ class RelanceLetterReportMixin(models.AbstractModel):
         ]
         totals = self._get_totals(lines)
 
+        # Late interest (Code de commerce L441-10) when the step claims the
+        # legal penalties, per invoice, from the company's rate table.
+        claims_penalties = formal_notice or bool(level.apply_indemnity)
+        interest = {}
+        rates = []
+        provisional = False
+        if claims_penalties and company.relance_interest_mode != "none":
+            moves = self.env["account.move"].union(*(line["move"] for line in lines))
+            fees = moves._relance_get_late_fees(date)
+            for line in lines:
+                values = fees.get(line["move"].id) or {}
+                line["interest"] = values.get("interest", 0.0)
+                if line["interest"]:
+                    interest[line["currency"]] = (
+                        interest.get(line["currency"], 0.0) + line["interest"]
+                    )
+                for period in values.get("rate_periods", []):
+                    if period["rate"] not in rates:
+                        rates.append(period["rate"])
+                provisional = provisional or values.get("provisional", False)
         apply_indemnity = self._indemnity_applies(partner, level, formal_notice)
         late_count = sum(1 for line in lines if line["days_overdue"] > 0)
         indemnity_count = late_count if apply_indemnity else 0
@@ -231,6 +251,8 @@ class RelanceLetterReportMixin(models.AbstractModel):
             claimed[company.currency_id] = (
                 claimed.get(company.currency_id, 0.0) + indemnity_amount
             )
+        for currency, amount in interest.items():
+            claimed[currency] = claimed.get(currency, 0.0) + currency.round(amount)
 
         deadline_days = self._get_deadline_days(formal_notice, company)
         payment_terms = list(
@@ -273,6 +295,12 @@ class RelanceLetterReportMixin(models.AbstractModel):
             "indemnity_unit": indemnity_unit,
             "indemnity_amount": indemnity_amount,
             "indemnity_currency": company.currency_id,
+            "interest": [
+                {"currency": currency, "amount": currency.round(amount)}
+                for currency, amount in interest.items()
+            ],
+            "interest_rates": [f"{rate:.2f} %" for rate in rates],
+            "interest_provisional": provisional,
             "claimed": [
                 {"currency": currency, "amount": amount}
                 for currency, amount in claimed.items()

@@ -277,6 +277,61 @@ class TestRelanceLateFees(RelanceCommon):
         fee_move = self.customer._relance_invoice_late_fees()
         self.assertEqual(fee_move.invoice_line_ids.account_id, account)
 
+    def _formal_notice(self, move, day):
+        level = self.profile_sme._get_sorted_levels().filtered(
+            lambda lvl: lvl.channel == "formal_notice"
+        )[:1]
+        row = self.env["relance.history"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "move_id": move.id,
+                "level_id": level.id,
+                "kind": "reminder",
+                "channel": "formal_notice",
+                "state": "todo",
+                "date": day,
+                "cycle": move.relance_cycle,
+            }
+        )
+        return self.env["relance.communication"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.customer.id,
+                "level_id": level.id,
+                "profile_id": self.profile_sme.id,
+                "channel": "formal_notice",
+                "manual": True,
+                "date": day,
+                "history_ids": [(6, 0, row.ids)],
+            }
+        )
+
+    @freeze_time("2026-05-15")
+    def test_formal_notice_sent_invoices_the_fees_once(self):
+        self.profile_sme.invoice_late_fees = True
+        move = self._invoice(self.customer, 1000.0, "2026-03-31")
+        Move = self.env["account.move"]
+        before = Move.search_count([("relance_is_late_fees", "=", True)])
+        self._formal_notice(move, "2026-05-15").with_user(
+            self.billing_user
+        ).action_mark_done()
+        # 40.00 + 1,000 × 12.15 % (2.15 + 10) × 45/365 (Apr 1 – May 15)
+        # = 14.979 → 14.98: 54.98.
+        fee_move = move.relance_fees_move_id
+        self.assertTrue(fee_move)
+        self.assertEqual(fee_move.amount_total, 54.98)
+        # A second formal notice for the same invoice (a new dunning cycle)
+        # invoices nothing more, and says so.
+        move.relance_cycle = 2
+        self._formal_notice(move, "2026-05-15").with_user(
+            self.billing_user
+        ).action_mark_done()
+        self.assertEqual(
+            Move.search_count([("relance_is_late_fees", "=", True)]), before + 1
+        )
+        self.assertIn("Late fees not invoiced", str(self.customer.message_ids[:1].body))
+
     def test_invoice_fees_hook_follows_profile(self):
         level = self.profile_sme.level_ids[:1]
         self.assertFalse(self.customer._relance_should_invoice_fees(level))

@@ -216,6 +216,18 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
     # Tests
     # ------------------------------------------------------------------
 
+    def _assert_interest(self, text):
+        """Late interest at 2.15 % (ECB, 1 January 2026) + 10 = 12.15 % a year,
+        2026 has 365 days, from the day after each due date to March 20:
+        invoice 1: 1,000.00 × 12.15 % × 34/365 (Feb 15 – Mar 20) = 11.3178 → 11.32;
+        invoice 2: 150.00 (paid 100.00 on Mar 1, before its due date) × 12.15 %
+        × 8/365 (Mar 13 – Mar 20) = 0.3995 → 0.40; together 11.72."""
+        self.assertIn("L441-10", text)
+        self.assertIn("12.15 %", text)
+        self.assertRegex(text, r"\$ 1,000\.00 \$ 1,000\.00 \$ 11\.32")
+        self.assertRegex(text, r"\$ 250\.00 \$ 150\.00 \$ 0\.40")
+        self.assertIn("11.72", text)
+
     @freeze_time(TODAY)
     def test_partner_letter_lists_overdue_invoices(self):
         text = self._render_text(
@@ -247,7 +259,8 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertIn("1344-1", text)
         self.assertIn("2 late invoice(s)", text)
         self.assertIn("80.00", text)  # 2 × 40.00
-        self.assertIn("1,230.00", text)  # 1,000.00 + 150.00 + 80.00
+        self._assert_interest(text)
+        self.assertIn("1,241.72", text)  # 1,000.00 + 150.00 + 80.00 + 11.72
         self.assertIn("within 15 days, at the latest by April 4, 2026", text)
 
     @freeze_time(TODAY)
@@ -272,7 +285,8 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertIn("Credit controller", text)
         self.assertIn("D441-5", text)
         self.assertIn("80.00", text)
-        self.assertIn("1,230.00", text)
+        self._assert_interest(text)
+        self.assertIn("1,241.72", text)
         self.assertIn("at the latest by March 28, 2026", text)
         self.assertIn("BIC BEXAFRPPXXX (Banque Exemple)", text)
         self.assertNotIn("1344-1", text)
@@ -311,7 +325,7 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         )
         self.assertIn("within 10 days, at the latest by March 30, 2026", text)
         self.assertIn("100.00", text)  # 2 × 50.00
-        self.assertIn("1,250.00", text)  # 1,000.00 + 150.00 + 100.00
+        self.assertIn("1,261.72", text)  # 1,000.00 + 150.00 + 100.00 + 11.72
 
     @freeze_time(TODAY)
     def test_communication_formal_notice(self):
