@@ -14,3 +14,5 @@ from . import test_relance_salesperson
 from . import test_relance_tours
 from . import test_relance_digest
 from . import test_relance_kpi
+from . import test_relance_statement
+from . import test_relance_handover
