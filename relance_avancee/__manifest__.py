@@ -36,8 +36,11 @@
         "views/relance_interest_rate_views.xml",
         "views/res_config_settings_views.xml",
         "report/relance_letter_templates.xml",
+        "report/relance_statement_templates.xml",
+        "report/relance_handover_templates.xml",
         "wizards/relance_preview_wizard_views.xml",
         "wizards/relance_dispute_wizard_views.xml",
+        "wizards/relance_handover_wizard_views.xml",
         "views/relance_menus.xml",
     ],
     "assets": {

@@ -96,6 +96,7 @@ class RelanceDispatcher(models.AbstractModel):
             )
         recipients = self._get_email_recipients(comms, values)
         pdfs, pdf_errors = self._get_invoice_pdfs(comms)
+        statements, statement_errors = self._get_statement_pdfs(comms)
         author = self.env.user.partner_id
         reply_tos = comms.partner_id.sudo()._notify_get_reply_to(default=False)
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
@@ -103,8 +104,10 @@ class RelanceDispatcher(models.AbstractModel):
         for comm in comms:
             vals = values[comm.id]
             email_from = vals.get("email_from") or author.email_formatted
-            attachment_ids = list(vals.get("attachment_ids") or []) + pdfs.get(
-                comm.id, []
+            attachment_ids = (
+                list(vals.get("attachment_ids") or [])
+                + pdfs.get(comm.id, [])
+                + statements.get(comm.id, [])
             )
             message_vals.append(
                 {
@@ -173,11 +176,27 @@ class RelanceDispatcher(models.AbstractModel):
             comm.mail_message_id = message
         comms._mark_sent()
         for comm in comms:
+            reasons = []
             if comm.id in pdf_errors:
-                comm.history_ids.filtered(lambda h: h.state == "sent").reason = _(
-                    "Sent without the invoice PDFs, which could not be rendered: %s",
-                    pdf_errors[comm.id],
+                reasons.append(
+                    _(
+                        "Sent without the invoice PDFs, which could not be "
+                        "rendered: %s",
+                        pdf_errors[comm.id],
+                    )
                 )
+            if comm.id in statement_errors:
+                reasons.append(
+                    _(
+                        "Sent without the customer statement, which could not be "
+                        "rendered: %s",
+                        statement_errors[comm.id],
+                    )
+                )
+            if reasons:
+                comm.history_ids.filtered(
+                    lambda h: h.state == "sent"
+                ).reason = "\n".join(reasons)
 
     @api.model
     def _get_email_recipients(self, comms, values):
@@ -229,6 +248,50 @@ class RelanceDispatcher(models.AbstractModel):
             if failed:
                 pdf_errors[comm_id] = failed[0]
         return pdfs, pdf_errors
+
+    @api.model
+    def _get_statement_pdfs(self, comms):
+        """The customer statement of each communication whose step attaches
+        it, rendered now (it states the account on the day it is sent), the
+        chunk's customers in one report call where wkhtmltopdf allows, and
+        stored with one ``create``: ``({comm_id: [attachment_id]},
+        {comm_id: error})``. A failure never stops the email."""
+        wanted = comms.filtered(
+            lambda c: c.kind != "thanks" and c.level_id.attach_statement
+        )
+        if not wanted:
+            return {}, {}
+        partners = wanted.partner_id.commercial_partner_id
+        report = self.env["report.relance_avancee.report_relance_statement"]
+        contents, errors = report._render_statement_pdfs(partners)
+        ordered = partners.filtered(lambda p: p.id in contents)
+        # sudo: the statements are attached to the messages created with sudo
+        # just after, on customers whose dunning this batch sends.
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": _("Statement - %s.pdf", partner.name),
+                        "raw": contents[partner.id],
+                        "mimetype": "application/pdf",
+                        "res_model": "res.partner",
+                        "res_id": partner.id,
+                    }
+                    for partner in ordered
+                ]
+            )
+        )
+        by_partner = dict(zip(ordered.ids, attachments.ids, strict=True))
+        statements, statement_errors = {}, {}
+        for comm in wanted:
+            partner_id = comm.partner_id.commercial_partner_id.id
+            if partner_id in by_partner:
+                statements[comm.id] = [by_partner[partner_id]]
+            elif partner_id in errors:
+                statement_errors[comm.id] = errors[partner_id]
+        return statements, statement_errors
 
     # ------------------------------------------------------------------
     # SMS, letters, tasks

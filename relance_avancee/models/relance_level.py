@@ -68,6 +68,13 @@ class RelanceLevel(models.Model):
         "email links each invoice to the customer portal, where the customer can "
         "view, download and pay it.",
     )
+    attach_statement = fields.Boolean(
+        string="Attach the customer statement",
+        help="Attach the customer's statement of account (every open item, "
+        "with its ageing) to the email, as a PDF rendered when the email is "
+        "sent. If it cannot be rendered, the email goes without it and the "
+        "history says so.",
+    )
     activity_type_id = fields.Many2one(
         "mail.activity.type",
         string="Activity type",

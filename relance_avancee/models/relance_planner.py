@@ -185,22 +185,25 @@ class RelancePlanner(models.AbstractModel):
     @api.model
     def _read_profiles(self, company, partner_ids):
         """The profile that reminds each of these customers in ``company``
-        (``False`` for a customer excluded from dunning), in one grouped
-        query however many they are: ``{partner_id: relance.profile}``."""
+        (``False`` for a customer excluded from dunning or handed over to
+        collection), in one grouped query however many they are:
+        ``{partner_id: relance.profile}``."""
         groups = (
             self.env["res.partner"]
             .with_company(company)
             .with_context(active_test=False)
             ._read_group(
                 [("id", "in", list(partner_ids))],
-                ["relance_profile_id", "relance_excluded"],
+                ["relance_profile_id", "relance_excluded", "relance_handover_state"],
                 ["id:array_agg"],
             )
         )
         default = company.relance_default_profile_id
         return {
-            partner_id: not excluded and (profile or default)
-            for profile, excluded, ids in groups
+            partner_id: not excluded
+            and handover != "handed_over"
+            and (profile or default)
+            for profile, excluded, handover, ids in groups
             for partner_id in ids
         }
 

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, format_amount, format_date
 
@@ -44,6 +44,20 @@ class ResPartner(models.Model):
         string="Collector",
         company_dependent=True,
         help="The person in charge of collecting this customer's debts.",
+    )
+    relance_handover_state = fields.Selection(
+        [("none", "Not handed over"), ("handed_over", "Handed over")],
+        string="Collection handover",
+        company_dependent=True,
+        default="none",
+        help="Handed over: the customer's debts are with a collection agency or "
+        "a lawyer; the dunning batch sends it nothing until it is taken back.",
+    )
+    relance_handover_date = fields.Date(string="Handed over on", company_dependent=True)
+    relance_handover_to = fields.Char(
+        string="Handed over to",
+        company_dependent=True,
+        help="The collection agency or the lawyer in charge.",
     )
     relance_total_due = fields.Monetary(
         string="Total due",
@@ -91,6 +105,9 @@ class ResPartner(models.Model):
             "relance_profile_auto",
             "relance_excluded",
             "relance_collector_id",
+            "relance_handover_state",
+            "relance_handover_date",
+            "relance_handover_to",
         ]
 
     @api.constrains("relance_profile_id")
@@ -360,6 +377,54 @@ class ResPartner(models.Model):
         return self.env["relance.preview.wizard"]._action_open(
             partners=self.commercial_partner_id
         )
+
+    def action_relance_handover(self):
+        """Open the wizard that hands this customer over to collection."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Hand over to collection"),
+            "res_model": "relance.handover.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_relance_take_back(self):
+        """Take the dunning of these customers back from collection: the batch
+        reminds them again; said in their chatter."""
+        if not self.env.user.has_group("relance_avancee.group_relance_user"):
+            raise AccessError(
+                _("Only the dunning team may take a customer back from collection.")
+            )
+        partners = self.commercial_partner_id.filtered(
+            lambda p: p.relance_handover_state == "handed_over"
+        )
+        if not partners:
+            raise UserError(_("These customers are not handed over to collection."))
+        partners.check_access("read")
+        # sudo: a Dunning user (checked above) writes the handover fields and
+        # a chatter note; billing users have no write access on contacts.
+        for partner in partners.sudo():
+            handed_to = partner.relance_handover_to
+            partner.write(
+                {
+                    "relance_handover_state": "none",
+                    "relance_handover_date": False,
+                    "relance_handover_to": False,
+                }
+            )
+            partner.message_post(
+                body=_(
+                    "Dunning taken back from %(to)s by %(user)s: the dunning batch "
+                    "reminds this customer again.",
+                    to=handed_to or _("collection"),
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+                author_id=self.env.user.partner_id.id,
+            )
+        return True
 
     def action_relance_recompute_score(self):
         """Recompute the payment score of these customers now."""

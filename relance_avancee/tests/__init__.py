@@ -16,3 +16,5 @@ from . import test_relance_digest
 from . import test_relance_kpi
 from . import test_relance_messages
 from . import test_relance_late_fees
+from . import test_relance_statement
+from . import test_relance_handover
