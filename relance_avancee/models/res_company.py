@@ -306,6 +306,9 @@ class ResCompany(models.Model):
                 "acc_number": "FR76 3000 4000 0300 0012 3456 789",
                 "partner_id": company.partner_id.id,
                 "company_id": company.id,
+                "bank_id": env["res.bank"]
+                .create({"name": "Banque Démo", "bic": "BDEMFRPPXXX"})
+                .id,
             }
         )
         collector = (
@@ -337,6 +340,9 @@ class ResCompany(models.Model):
                     "noupdate": True,
                 }
             ]
+        )
+        collector.partner_id.write(
+            {"function": "Chargée de recouvrement", "phone": "+33 1 42 00 00 17"}
         )
         company.relance_default_collector_id = collector
         profiles = env["relance.profile"].search([("company_id", "=", company.id)])
