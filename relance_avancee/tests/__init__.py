@@ -14,3 +14,4 @@ from . import test_relance_salesperson
 from . import test_relance_tours
 from . import test_relance_digest
 from . import test_relance_kpi
+from . import test_relance_print

@@ -25,8 +25,10 @@ class RelancePrintWizard(models.TransientModel):
     todo_count = fields.Integer(string="Letters to send", compute="_compute_counts")
     reprint_count = fields.Integer(string="Reprints", compute="_compute_counts")
     page_count = fields.Integer(related="batch_id.page_count")
-    printed_count = fields.Integer(related="batch_id.letter_count")
-    attachment_id = fields.Many2one(related="batch_id.attachment_id")
+    printed_count = fields.Integer(
+        related="batch_id.letter_count", string="Letters printed"
+    )
+    attachment_id = fields.Many2one(related="batch_id.attachment_id", string="Document")
     batch_todo_count = fields.Integer(related="batch_id.todo_count")
 
     @api.depends("batch_id.state")
