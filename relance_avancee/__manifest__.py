@@ -32,6 +32,7 @@
         "views/relance_kpi_aged_views.xml",
         "views/relance_kpi_level_views.xml",
         "views/relance_kpi_dashboard_views.xml",
+        "views/relance_print_batch_views.xml",
         "views/account_move_views.xml",
         "views/relance_interest_rate_views.xml",
         "views/res_config_settings_views.xml",
@@ -41,6 +42,7 @@
         "wizards/relance_preview_wizard_views.xml",
         "wizards/relance_dispute_wizard_views.xml",
         "wizards/relance_handover_wizard_views.xml",
+        "wizards/relance_print_wizard_views.xml",
         "views/relance_menus.xml",
     ],
     "assets": {

@@ -27,3 +27,4 @@ from . import relance_kpi_dashboard_level
 from . import res_config_settings
 from . import relance_digest
 from . import res_users
+from . import relance_print_batch

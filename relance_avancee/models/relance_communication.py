@@ -3,7 +3,7 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize, format_date
 
@@ -118,6 +118,24 @@ class RelanceCommunication(models.Model):
         string="Deadline",
         compute="_compute_deadline_date",
         help="The date by which the customer is asked to pay.",
+    )
+    print_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="Printed document",
+        readonly=True,
+        ondelete="set null",
+        groups="relance_avancee.group_relance_user",
+        help="The PDF this letter was printed and posted in (the whole print "
+        "batch it belongs to).",
+    )
+    print_batch_ids = fields.Many2many(
+        "relance.print.batch",
+        "relance_print_batch_communication_rel",
+        "communication_id",
+        "batch_id",
+        string="Prints",
+        readonly=True,
+        groups="relance_avancee.group_relance_user",
     )
     can_act = fields.Boolean(
         string="May act",
@@ -322,46 +340,50 @@ class RelanceCommunication(models.Model):
         comms.activity_id.unlink()
         return True
 
-    def action_print(self):
-        """Print letters and formal notices in one PDF, and record them as sent.
-
-        The PDF is rendered first: a letter counts as sent only once its
-        document exists. Letters paid or disputed since the batch are cancelled
-        and left out.
-        """
-        letters = self.filtered(lambda c: c.channel in LETTER_CHANNELS)
+    def action_open_print_wizard(self):
+        """Open the print wizard on these letters, or, with none selected, on
+        the letters and formal notices of the current company still to print."""
+        letters = self or self._get_letters_to_print()
         if not letters:
-            raise UserError(_("Select letters or formal notices to print."))
-        if any(comm.state in ("cancelled", "error") for comm in letters):
-            raise UserError(
-                _("Letters cancelled or in error cannot be printed: fix them first.")
-            )
-        reports = letters.level_id.report_id
-        if len(reports) != 1:
-            raise UserError(_("Print letters of one kind at a time."))
-        pending = letters.filtered(lambda c: c.state == "todo")
-        pending._check_lines_still_due()
-        letters = letters.filtered(lambda c: c.state != "cancelled")
-        if not letters:
-            raise UserError(_("Nothing left to print: these invoices were settled."))
-        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
-            reports, letters.ids
-        )
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"{reports.name} - {fields.Date.context_today(self)}.pdf",
-                "raw": content,
-                "mimetype": "application/pdf",
-                "res_model": self._name,
-                "res_id": letters[0].id,
-            }
-        )
-        letters.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
+            raise UserError(_("No letter or formal notice is waiting to be printed."))
         return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "self",
+            "type": "ir.actions.act_window",
+            "name": _("Print letters"),
+            "res_model": "relance.print.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_communication_ids": [Command.set(letters.ids)],
+            },
         }
+
+    def action_print(self):
+        """Print letters and formal notices in one PDF, and record them as sent
+        at once (for API callers; the screens go through the print wizard,
+        which waits for the user's confirmation).
+
+        A letter counts as sent only once its document exists. Letters paid or
+        disputed since the batch are cancelled and left out.
+        """
+        batch = self.env["relance.print.batch"]._print_communications(self)
+        batch.action_confirm()
+        return batch.action_download()
+
+    @api.model
+    def _get_letters_to_print(self, company=None, day=None):
+        """The letters and formal notices of ``company`` (the current one by
+        default) still to print up to ``day`` (today by default)."""
+        company = company or self.env.company
+        day = day or fields.Date.context_today(self)
+        return self.search(
+            [
+                ("company_id", "=", company.id),
+                ("channel", "in", LETTER_CHANNELS),
+                ("state", "=", "todo"),
+                ("date", "<=", day),
+            ]
+        )
 
     def action_mark_done(self):
         """Record a task (phone call, manual step) as done."""
@@ -412,6 +434,50 @@ class RelanceCommunication(models.Model):
                     }
                 )
 
+    def _relance_check_printable(self):
+        """Refuse to print communications that are not letters or formal
+        notices, letters cancelled or in error, or letters of several
+        companies; return the letters."""
+        if not self:
+            raise UserError(_("Select letters or formal notices to print."))
+        others = self.filtered(lambda c: c.channel not in LETTER_CHANNELS)
+        if others:
+            raise UserError(
+                _(
+                    "Only letters and formal notices can be printed; these "
+                    "communications are not: %(names)s",
+                    names=", ".join(others.mapped("display_name")),
+                )
+            )
+        broken = self.filtered(lambda c: c.state in ("cancelled", "error"))
+        if broken:
+            raise UserError(
+                _(
+                    "Letters cancelled or in error cannot be printed: fix or "
+                    "leave out %(names)s.",
+                    names=", ".join(broken.mapped("display_name")),
+                )
+            )
+        if len(self.company_id) > 1:
+            raise UserError(_("Print the letters of one company at a time."))
+        return self
+
+    def _relance_check_postal_addresses(self):
+        """Refuse the letters whose recipient has no complete postal address
+        (or is archived), naming all their customers in one message."""
+        errors = [
+            error for error in (comm._get_recipient_error() for comm in self) if error
+        ]
+        if errors:
+            raise UserError(
+                _(
+                    "These letters cannot be printed: complete the customers' "
+                    "postal addresses (street, zip code, city, country) and "
+                    "print again.\n%(errors)s",
+                    errors="\n".join(f"- {error}" for error in errors),
+                )
+            )
+
     def _get_recipient_error(self, sms_numbers=None):
         """Why this communication cannot reach its recipient, or ``False``.
 
@@ -456,7 +522,12 @@ class RelanceCommunication(models.Model):
                     ("city", _("city")),
                     ("country_id", _("country")),
                 )
-                if not recipient[fname]
+                # A street of blanks is no street.
+                if not (
+                    recipient[fname].strip()
+                    if isinstance(recipient[fname], str)
+                    else recipient[fname]
+                )
             ]
             if missing:
                 return _(

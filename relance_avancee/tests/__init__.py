@@ -18,3 +18,4 @@ from . import test_relance_messages
 from . import test_relance_late_fees
 from . import test_relance_statement
 from . import test_relance_handover
+from . import test_relance_print
