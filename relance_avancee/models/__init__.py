@@ -28,3 +28,4 @@ from . import res_config_settings
 from . import relance_digest
 from . import res_users
 from . import relance_print_batch
+from . import ir_actions_report

@@ -1,7 +1,5 @@
 import io
 
-import lxml.html
-
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import split_every
@@ -262,7 +260,7 @@ class RelancePrintBatch(models.Model):
             html, report_model=report_sudo.model
         )
         content = Report._run_wkhtmltopdf(
-            [self._join_bodies(bodies)],
+            [Report._relance_join_bodies(bodies)],
             report_ref=report,
             header=header,
             footer=footer,
@@ -271,27 +269,6 @@ class RelancePrintBatch(models.Model):
         if not content:
             raise UserError(_("wkhtmltopdf produced no document for these letters."))
         return content, True
-
-    @api.model
-    def _join_bodies(self, bodies):
-        """One HTML document with the letters of ``bodies`` (each a whole
-        document with one letter), each letter from the second starting on a
-        new page."""
-        if len(bodies) == 1:
-            return bodies[0]
-        document = lxml.html.document_fromstring(bodies[0])
-        target = document.find("body")
-        for body in bodies[1:]:
-            for node in lxml.html.document_fromstring(body).find("body"):
-                if "article" in (node.get("class") or "").split():
-                    node.set(
-                        "style",
-                        "page-break-before: always; " + (node.get("style") or ""),
-                    )
-                target.append(node)
-        return lxml.html.tostring(
-            document, encoding="unicode", doctype="<!DOCTYPE html>"
-        )
 
     @api.model
     def _merge(self, chunks):

@@ -245,6 +245,37 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertNotIn("registered letter", text)
 
     @freeze_time(TODAY)
+    def test_letters_of_several_customers_print_as_one_pdf(self):
+        # Debian's wkhtmltopdf takes one input document: the letters of a
+        # selection of customers go as one, each on its own pages.
+        other = self.env["res.partner"].create(
+            {
+                "name": "Épicerie Martin SARL",
+                "is_company": True,
+                "street": "5 rue Mercière",
+                "zip": "69002",
+                "city": "Lyon",
+                "country_id": self.env.ref("base.fr").id,
+                "lang": "en_US",
+                "property_payment_term_id": self.customer.property_payment_term_id.id,
+            }
+        )
+        self.init_invoice(
+            "out_invoice",
+            partner=other,
+            invoice_date="2026-01-20",
+            amounts=[300.0],
+            taxes=[],
+            post=True,
+        )
+        text = self._render_text(
+            "relance_avancee.action_report_relance_letter", self.customer | other
+        )
+        self.assertIn("Boulangerie Dupont SAS", text)
+        self.assertIn("Épicerie Martin SARL", text)
+        self.assertEqual(text.count("Subject:"), 2)
+
+    @freeze_time(TODAY)
     def test_partner_formal_notice_claims_indemnity(self):
         text = self._render_text(
             "relance_avancee.action_report_formal_notice", self.customer
