@@ -176,7 +176,7 @@ class TestRelanceScore(RelanceCommon):
         inv_b = self._due_invoice(partner, 1000.0, "2026-04-10")
         self._pay(inv_a, "2026-04-04")
         self._pay(inv_b, "2026-04-14")
-        courtesy, first, second, call, letter, notice = self.sme_levels
+        courtesy, first, second, call, _ultimatum, letter, notice = self.sme_levels
         self._sent_reminder(inv_a, first)
         self._sent_reminder(inv_a, second)
         self._sent_reminder(inv_b, first)
