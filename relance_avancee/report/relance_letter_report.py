@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date, formatLang
 
 LETTER_CHANNELS = ("letter", "formal_notice")
 
@@ -202,8 +203,9 @@ class RelanceLetterReportMixin(models.AbstractModel):
         lang = (
             partner.lang or recipient.lang or company.partner_id.lang or self.env.lang
         )
-        # Records in the letter's language: translated step names, payment
-        # terms and country names.
+        # Records and texts in the letter's language: translated step names,
+        # payment terms, country names and the labels made here with _().
+        self = self.with_context(lang=lang)  # noqa: PLW0642
         recipient = recipient.with_context(lang=lang)
         partner = partner.with_context(lang=lang)
         company = company.with_context(lang=lang)
@@ -299,7 +301,13 @@ class RelanceLetterReportMixin(models.AbstractModel):
                 {"currency": currency, "amount": currency.round(amount)}
                 for currency, amount in interest.items()
             ],
-            "interest_rates": [f"{rate:.2f} %" for rate in rates],
+            "interest_label": rates
+            and _(
+                "Late-payment interest (French Commercial Code, art. L441-10) at "
+                "%(rates)s a year, from the day after each due date to %(date)s",
+                rates=" / ".join(f"{formatLang(self.env, rate)} %" for rate in rates),
+                date=format_date(self.env, date, date_format="long"),
+            ),
             "interest_provisional": provisional,
             "claimed": [
                 {"currency": currency, "amount": amount}

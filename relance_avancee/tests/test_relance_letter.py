@@ -245,6 +245,22 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertNotIn("registered letter", text)
 
     @freeze_time(TODAY)
+    def test_french_customer_gets_a_french_formal_notice(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["relance_avancee"], ["fr_FR"])
+        self.customer.lang = "fr_FR"
+        text = self._render_text(
+            "relance_avancee.action_report_formal_notice", self.customer
+        )
+        self.assertIn("Mise en demeure de payer", text)
+        self.assertIn("LETTRE RECOMMANDÉE AVEC ACCUSÉ DE RÉCEPTION", text.upper())
+        # 12.15 % written the French way, the amounts too.
+        self.assertIn("au taux de 12,15 % l'an, du lendemain de chaque échéance", text)
+        self.assertIn("1 241,72", text)
+        self.assertIn("20 mars 2026", text)
+        self.assertNotIn("Dear", text)
+
+    @freeze_time(TODAY)
     def test_letters_of_several_customers_print_as_one_pdf(self):
         # Debian's wkhtmltopdf takes one input document: the letters of a
         # selection of customers go as one, each on its own pages.
