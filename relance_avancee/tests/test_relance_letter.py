@@ -170,9 +170,10 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertIn("FR7630006000011234567890189", text)
         self.assertIn("Banque Exemple", text)
 
-    def _create_communication(self, level, channel="letter"):
-        """A communication of the print queue listing both invoices, with
-        its history rows, as the batch would have made it on TODAY."""
+    def _create_communication(self, level, channel="letter", moves=None):
+        """A communication of the print queue listing both invoices (or
+        ``moves``), with its history rows, as the batch would have made it on
+        TODAY."""
         rows = self.env["relance.history"].create(
             [
                 {
@@ -193,7 +194,7 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
                     "currency_id": move.currency_id.id,
                     "amount_company": move.amount_residual,
                 }
-                for move in self.invoice_1 + self.invoice_2
+                for move in (moves or self.invoice_1 + self.invoice_2)
             ]
         )
         return self.env["relance.communication"].create(
@@ -337,6 +338,66 @@ class TestRelanceLetter(AccountTestInvoicingCommon):
         self.assertIn("at the latest by March 28, 2026", text)
         self.assertIn("BIC BEXAFRPPXXX (Banque Exemple)", text)
         self.assertNotIn("1344-1", text)
+
+    @freeze_time(TODAY)
+    def test_ultimatum_letter_of_three_invoices_says_everything(self):
+        """Every mention of a reminder letter and of the ultimatum, with the
+        figures of a known case: three invoices, one partly paid, the rate of
+        the first half of 2026 (ECB 2.15 % + 10 = 12.15 %, 365 days)."""
+        invoice_3 = self.init_invoice(
+            "out_invoice",
+            partner=self.customer,
+            invoice_date="2026-01-05",
+            amounts=[600.0],
+            taxes=[],
+            post=True,
+        )
+        moves = self.invoice_1 + self.invoice_2 + invoice_3
+        comm = self._create_communication(self.letter_level, moves=moves)
+        text = self._render_text(
+            "relance_avancee.action_report_relance_communication_letter", comm
+        )
+        expected = [
+            # Our company: name, address, registration numbers, contact.
+            "Créances Exemple SARL 8 avenue de la République 75011 Paris",
+            "VAT: FR12345678901",
+            "SIRET: 123 456 789 00012",
+            "Your contact: Colette Collector",
+            # The billing address in the window, place and date, subject.
+            "Boulangerie Dupont SAS Service comptabilité 3 place Bellecour 69002 Lyon",
+            "Paris, March 20, 2026",
+            "Subject: Last reminder before formal notice",
+            # The unpaid invoices: number, date, due date, days late, amount,
+            # residual, interest (1,000.00 × 12.15 % × 34/365 = 11.32;
+            # 150.00 × 12.15 % × 8/365 = 0.40; 600.00 × 12.15 % × 44/365
+            # = 8.79).
+            f"{self.invoice_1.name} 01/15/2026 02/14/2026 34 $ 1,000.00 "
+            "$ 1,000.00 $ 11.32",
+            f"{self.invoice_2.name} 02/10/2026 03/12/2026 8 $ 250.00 $ 150.00 $ 0.40",
+            f"{invoice_3.name} 01/05/2026 02/04/2026 44 $ 600.00 $ 600.00 $ 8.79",
+            "$ 1,850.00 $ 1,750.00 Total",
+            # Indemnity 3 × 40.00, interest 20.51, claimed 1,890.51.
+            "3 late invoice(s) × $ 40.00 $ 120.00",
+            "at 12.15 % a year, from the day after each due date to "
+            "March 20, 2026 $ 20.51",
+            "Total claimed $ 1,890.51",
+            # Our terms and the consequences of late payment.
+            "payment terms: 30 Days",
+            "L441-10",
+            # The deadline, and what follows it (the ultimatum).
+            "pay the sum of $ 1,890.51 within 8 days, at the latest by March 28, 2026",
+            "This letter is our last amicable reminder",
+            "formal notice by registered letter",
+            "collection agency or take legal action",
+            # Payment reference and bank details.
+            "IBAN FR7630006000011234567890189, BIC BEXAFRPPXXX (Banque Exemple)",
+            f"{invoice_3.name}, {self.invoice_1.name}, {self.invoice_2.name}",
+            # Closing and signature.
+            "Yours faithfully",
+            "Colette Collector Credit controller Créances Exemple SARL",
+        ]
+        for mention in expected:
+            self.assertIn(mention, text)
 
     @freeze_time(TODAY)
     def test_letter_after_a_reminder_speaks_of_previous_reminders(self):
