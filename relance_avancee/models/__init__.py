@@ -29,3 +29,4 @@ from . import relance_digest
 from . import res_users
 from . import relance_print_batch
 from . import ir_actions_report
+from . import ir_module_module

@@ -600,6 +600,15 @@ class RelanceCommunication(models.Model):
             return self.profile_id.thank_you_template_id
         return self.level_id.mail_template_id
 
+    def _get_activity_summary(self):
+        """The task's summary (in the current language: its responsible's)."""
+        self.ensure_one()
+        return _(
+            "%(step)s: %(partner)s",
+            step=self.level_id.name,
+            partner=self.partner_id.name,
+        )
+
     def _render_activity_note(self, history=None):
         """The task's note: the invoices, the balance and the recent history."""
         self.ensure_one()

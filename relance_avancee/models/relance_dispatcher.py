@@ -430,18 +430,16 @@ class RelanceDispatcher(models.AbstractModel):
             activity_type = level.activity_type_id or (
                 call_type if comm.channel == "phone" else task_type
             )
+            # The task reads in its responsible's language.
+            comm_lang = comm.with_context(lang=user.lang or self.env.lang)
             vals_list.append(
                 {
                     "res_model_id": model_id,
                     "res_id": comm.partner_id.id,
                     "activity_type_id": activity_type.id,
                     "date_deadline": comm.date,
-                    "summary": _(
-                        "%(step)s: %(partner)s",
-                        step=level.name,
-                        partner=comm.partner_id.name,
-                    ),
-                    "note": comm._render_activity_note(
+                    "summary": comm_lang._get_activity_summary(),
+                    "note": comm_lang._render_activity_note(
                         history.get(comm.partner_id.commercial_partner_id.id)
                     ),
                     "user_id": user.id,

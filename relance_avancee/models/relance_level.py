@@ -103,6 +103,14 @@ class RelanceLevel(models.Model):
         "and what follows it (a formal notice, then legal action or a "
         "collection agency).",
     )
+    source_id = fields.Many2one(
+        "relance.level",
+        string="Shipped step",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The shipped step this company's step was copied from.",
+    )
     is_courtesy = fields.Boolean(compute="_compute_is_courtesy")
     instructions = fields.Html(
         translate=True,

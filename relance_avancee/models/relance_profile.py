@@ -61,6 +61,15 @@ class RelanceProfile(models.Model):
         domain=[("model", "=", "relance.communication")],
     )
     partner_count = fields.Integer(compute="_compute_partner_count")
+    source_id = fields.Many2one(
+        "relance.profile",
+        string="Shipped profile",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The shipped profile this company's profile was copied from: its "
+        "translations follow the shipped one's while the name is unchanged.",
+    )
     invoice_late_fees = fields.Boolean(
         string="Invoice late fees",
         tracking=True,
@@ -155,6 +164,35 @@ class RelanceProfile(models.Model):
                 # Two profiles cannot share a score range: the copy starts outside.
                 vals["use_score_range"] = False
         return vals_list
+
+    @api.model
+    def _relance_sync_translations(self, langs):
+        """Give the company copies of the shipped profiles and steps the
+        translations their source just received (French loaded after the
+        companies were created): only for the texts the company kept as
+        shipped, never over a text it changed."""
+        copies = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("source_id", "!=", False)])
+        )
+        records = [(copies, ("name", "description"))]
+        levels = copies.level_ids.filtered("source_id")
+        records.append((levels, ("name", "instructions")))
+        for recs, fnames in records:
+            for rec in recs:
+                source = rec.source_id
+                for fname in fnames:
+                    shipped = source.with_context(lang="en_US")[fname]
+                    if not shipped or rec.with_context(lang="en_US")[fname] != shipped:
+                        continue
+                    translations = {
+                        lang: source.with_context(lang=lang)[fname]
+                        for lang in langs
+                        if source.with_context(lang=lang)[fname] != shipped
+                    }
+                    if translations:
+                        rec.update_field_translations(fname, translations)
 
     def action_view_partners(self):
         """Open the customers assigned to this profile."""

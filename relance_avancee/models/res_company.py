@@ -230,8 +230,13 @@ class ResCompany(models.Model):
                     {
                         "company_id": company.id,
                         "use_score_range": source.use_score_range,
+                        "source_id": source.id,
                     }
                 )
+                # A step is unique per delay and channel in its profile.
+                shipped = {(lvl.delay, lvl.channel): lvl for lvl in source.level_ids}
+                for level in profile.level_ids:
+                    level.source_id = shipped.get((level.delay, level.channel))
                 if xmlid == "relance_profile_sme":
                     default_profile = profile
             company.sudo().relance_default_profile_id = default_profile

@@ -90,3 +90,39 @@ class TestRelanceI18n(FrPoCompleteMixin, TransactionCase):
             "object._get_payment_reference()",
         ):
             self.assertIn(fragment, template.body_html)
+
+    def test_company_created_before_french_gets_french_copies(self):
+        """A company created while only English was installed has its own
+        copies of the shipped profiles; installing French afterwards gives
+        them French names too, except a name the company changed."""
+        profiles = self.env["relance.profile"]
+        shipped = profiles.search([("source_id", "=", False)])
+        self._forget_french(shipped, ["name", "description"])
+        self._forget_french(shipped.level_ids, ["name"])
+        company = self.env["res.company"].create({"name": "Avant le français"})
+        copies = profiles.search([("company_id", "=", company.id)])
+        sme = self.env.ref(f"{MODULE}.relance_profile_sme")
+        self.assertEqual(len(copies.source_id), 4, "each copy knows its source")
+        renamed = copies.filtered(lambda p: p.source_id == sme)
+        renamed.name = "Our small customers"
+
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            [MODULE], ["fr_FR"], overwrite=True
+        )
+        names = {p.source_id.id: p.with_context(lang="fr_FR").name for p in copies}
+        self.assertEqual(
+            names[self.env.ref(f"{MODULE}.relance_profile_key_account").id],
+            "Grand compte",
+        )
+        self.assertEqual(
+            names[self.env.ref(f"{MODULE}.relance_profile_risk").id],
+            "Client à risque",
+        )
+        # The company's own name is kept, in French too.
+        self.assertEqual(names[sme.id], "Our small customers")
+        # The steps follow: French names of the company's steps.
+        steps = (copies - renamed).level_ids.with_context(lang="fr_FR")
+        self.assertIn("Prévenance", steps.mapped("name"))
+        self.assertIn("Appel téléphonique", steps.mapped("name"))
+        self.assertNotIn("Courtesy notice", steps.mapped("name"))

@@ -126,3 +126,17 @@ class TestRelanceMessages(RelanceCommon):
         self.assertIn("factures impayées", mail.subject)
         self.assertIn("Colette Collector", mail.body_html)
         self.assertNotIn("Kind regards", mail.body_html)
+
+    def test_task_reads_in_its_responsible_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["relance_avancee"], ["fr_FR"])
+        self.collector.lang = "fr_FR"
+        for day in ("2026-04-03", "2026-04-12", "2026-04-18"):
+            self._mail_at(day)
+        activity = self._history(
+            self.customer, channel="phone"
+        ).communication_id.activity_id
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertEqual(activity.summary, "Appel téléphonique : Durand SAS")
+        self.assertIn("Factures", str(activity.note))
+        self.assertNotIn("Invoices", str(activity.note))
