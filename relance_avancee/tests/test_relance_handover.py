@@ -106,3 +106,63 @@ class TestRelanceHandover(RelancePdfCommon):
         with self.assertRaises(AccessError):
             self.customer.with_user(salesperson).action_relance_take_back()
         self.assertEqual(self.customer.relance_handover_state, "handed_over")
+
+    def test_handover_file_carries_the_formal_notice_and_its_number(self):
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() != "ok":
+            self.skipTest("wkhtmltopdf is not available")
+        other = self._create_customer("Someone Else SARL", self.profile_sme)
+        self._invoice(other, 800.0, "2026-03-31")
+        level = self.profile_sme._get_sorted_levels().filtered(
+            lambda lvl: lvl.channel == "formal_notice"
+        )
+        notices = self.env["relance.communication"]
+        for customer in self.customer | other:
+            rows = self.env["relance.history"].create(
+                [
+                    {
+                        "company_id": self.company.id,
+                        "partner_id": customer.id,
+                        "move_id": move.id,
+                        "level_id": level.id,
+                        "kind": "reminder",
+                        "channel": "formal_notice",
+                        "state": "todo",
+                        "date": "2026-05-15",
+                        "due_date": move.invoice_date_due,
+                        "amount_residual": move.amount_residual,
+                        "currency_id": move.currency_id.id,
+                        "amount_company": move.amount_residual,
+                    }
+                    for move in customer.invoice_ids
+                ]
+            )
+            notices |= self.env["relance.communication"].create(
+                {
+                    "company_id": self.company.id,
+                    "partner_id": customer.id,
+                    "level_id": level.id,
+                    "channel": "formal_notice",
+                    "manual": True,
+                    "date": "2026-05-15",
+                    "history_ids": [(6, 0, rows.ids)],
+                }
+            )
+        with freeze_time("2026-05-15"):
+            # Both notices printed together (one PDF for both customers) and
+            # sent by registered letter.
+            notices.with_context(force_report_rendering=True).action_print()
+            notices[0].registered_number = "1A 111 222 3334 5"
+        with freeze_time("2026-06-01"):
+            self._hand_over(user=self.billing)
+        attachment = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("name", "like", "Handover file"),
+            ]
+        )
+        text = pdf_to_text(attachment.raw)
+        self.assertIn("Formal notice to pay", text)
+        self.assertIn("Registered letter no. 1A 111 222 3334 5", text)
+        # Only this customer's notice, never the other customer's.
+        self.assertNotIn("Someone Else SARL", text)

@@ -115,22 +115,26 @@ class RelanceHandoverWizard(models.TransientModel):
         )[0]
 
     def _get_formal_notice_pdfs(self, partner):
-        """The formal notices already printed for this customer (the PDFs
-        kept on their communications)."""
+        """The formal notices sent to this customer, as they were sent (a
+        reprint keeps their date and registered-mail number). Rendered for
+        this customer alone: a PDF kept from a print of several customers'
+        letters would carry the others' too."""
         notices = self.env[
             "report.relance_avancee.report_relance_handover_proof"
         ]._get_formal_notices(self.company_id, partner)[partner.id]
         if not notices:
             return []
-        attachments = self.env["ir.attachment"].search(
-            [
-                ("res_model", "=", "relance.communication"),
-                ("res_id", "in", notices.ids),
-                ("mimetype", "=", "application/pdf"),
-            ],
-            order="id",
-        )
-        return [raw for raw in attachments.mapped("raw") if raw.startswith(b"%PDF")]
+        return [
+            self.env["ir.actions.report"]._render_qweb_pdf(report, group.ids)[0]
+            for report, group in notices.grouped(
+                lambda c: (
+                    c.level_id.report_id
+                    or self.env.ref(
+                        "relance_avancee.action_report_relance_communication_formal_notice"
+                    )
+                )
+            ).items()
+        ]
 
     def _build_file(self, partner):
         """The handover file of ``partner``: one PDF."""
