@@ -86,6 +86,9 @@ class RelanceCommunication(models.Model):
         currency_field="company_currency_id",
         compute="_compute_amount_total",
         store=True,
+        # Not added up in grouped lists: an invoice reminded at several steps
+        # is in several communications.
+        aggregator=None,
     )
     error_reason = fields.Text(readonly=True)
     mail_message_id = fields.Many2one(

@@ -16,18 +16,65 @@ class RelanceCustomerBalance(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    amount_due = fields.Monetary(string="Total due", readonly=True)
-    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
-    oldest_due_date = fields.Date(string="Oldest due date", readonly=True)
-    days_overdue = fields.Integer(string="Oldest overdue (days)", readonly=True)
-    overdue_count = fields.Integer(string="Overdue invoices", readonly=True)
+    amount_due = fields.Monetary(
+        string="Due",
+        readonly=True,
+        help="Everything the customer owes, due or not, invoices in dispute included.",
+    )
+    amount_overdue = fields.Monetary(
+        string="Overdue",
+        readonly=True,
+        help="The amount past its due date, invoices in dispute left out.",
+    )
+    amount_disputed = fields.Monetary(
+        string="In dispute",
+        readonly=True,
+        help="The amount due on the invoices with an open dispute: their "
+        "reminders wait for the dispute to be settled.",
+    )
+    oldest_due_date = fields.Date(
+        string="Oldest due",
+        readonly=True,
+        help="The due date of the oldest overdue invoice not in dispute.",
+    )
+    days_overdue = fields.Integer(
+        string="Days late",
+        readonly=True,
+        aggregator="max",
+        help="The days past due of the oldest overdue invoice not in dispute. "
+        "Rows in red: more than 60 days; in orange: 31 to 60 days; greyed: the "
+        "customer is never reminded.",
+    )
+    overdue_count = fields.Integer(
+        string="Invoices",
+        readonly=True,
+        help="The number of overdue invoices not in dispute.",
+    )
     profile_id = fields.Many2one("relance.profile", readonly=True)
-    score = fields.Integer(string="Payment score", readonly=True)
+    score = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="Payment behaviour from 0 (worst) to 100 (best payer).",
+    )
     collector_id = fields.Many2one("res.users", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     excluded = fields.Boolean(string="Never remind", readonly=True)
-    last_reminder_date = fields.Date(string="Last reminder", readonly=True)
-    dispute_count = fields.Integer(string="Open disputes", readonly=True)
+    last_reminder_date = fields.Date(
+        string="Reminded",
+        readonly=True,
+        help="The date of the last courtesy notice or reminder sent.",
+    )
+    dispute_count = fields.Integer(
+        string="Disputes",
+        readonly=True,
+        help="The number of open disputes of the customer.",
+    )
+    next_step = fields.Char(
+        related="partner_id.relance_next_step",
+        string="Next action",
+        help="The next step the batch will make for this customer and when, or "
+        "the task waiting to be done.",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -40,18 +87,28 @@ class RelanceCustomerBalance(models.Model):
                            l.company_id,
                            c.currency_id,
                            SUM(l.amount_residual) AS amount_due,
-                           COALESCE(SUM(l.amount_residual)
-                               FILTER (WHERE l.date_maturity < CURRENT_DATE), 0)
+                           COALESCE(SUM(l.amount_residual) FILTER (
+                               WHERE l.date_maturity < CURRENT_DATE
+                                 AND m.relance_in_dispute IS NOT TRUE), 0)
                                AS amount_overdue,
+                           COALESCE(SUM(l.amount_residual)
+                               FILTER (WHERE m.relance_in_dispute), 0)
+                               AS amount_disputed,
                            MIN(l.date_maturity) FILTER (
                                WHERE l.date_maturity < CURRENT_DATE
-                                 AND l.amount_residual > 0) AS oldest_due_date,
+                                 AND l.amount_residual > 0
+                                 AND m.relance_in_dispute IS NOT TRUE)
+                               AS oldest_due_date,
                            COALESCE(CURRENT_DATE - MIN(l.date_maturity) FILTER (
                                WHERE l.date_maturity < CURRENT_DATE
-                                 AND l.amount_residual > 0), 0) AS days_overdue,
+                                 AND l.amount_residual > 0
+                                 AND m.relance_in_dispute IS NOT TRUE), 0)
+                               AS days_overdue,
                            COUNT(DISTINCT l.move_id) FILTER (
                                WHERE l.date_maturity < CURRENT_DATE
-                                 AND l.amount_residual > 0) AS overdue_count,
+                                 AND l.amount_residual > 0
+                                 AND m.relance_in_dispute IS NOT TRUE)
+                               AS overdue_count,
                            COALESCE(
                                (p.relance_profile_id ->> l.company_id::text)::int,
                                c.relance_default_profile_id) AS profile_id,

@@ -34,10 +34,21 @@ class RelanceLevel(models.Model):
     )
     delay = fields.Integer(
         required=True,
+        aggregator=None,  # a sum of delays means nothing
         help="Days from the due date: negative for a courtesy notice before it.",
     )
-    channel = fields.Selection(CHANNELS, required=True, default="email")
-    tone = fields.Selection(TONES, required=True, default="neutral")
+    channel = fields.Selection(
+        CHANNELS,
+        required=True,
+        default="email",
+        help="How the step reaches the customer.",
+    )
+    tone = fields.Selection(
+        TONES,
+        required=True,
+        default="neutral",
+        help="The wording of the step, from friendly to firm.",
+    )
     auto = fields.Boolean(
         string="Sent by the batch",
         default=True,

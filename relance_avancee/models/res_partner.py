@@ -69,9 +69,20 @@ class ResPartner(models.Model):
         compute="_compute_relance_summary",
         search="_search_relance_total_overdue",
         currency_field="relance_currency_id",
+        help="The amount past its due date, invoices in dispute left out (see "
+        "In dispute).",
+    )
+    relance_total_disputed = fields.Monetary(
+        string="In dispute",
+        compute="_compute_relance_summary",
+        currency_field="relance_currency_id",
+        help="The amount still due on the invoices with an open dispute: their "
+        "reminders wait for the dispute to be settled.",
     )
     relance_oldest_overdue_days = fields.Integer(
-        string="Oldest overdue (days)", compute="_compute_relance_summary"
+        string="Oldest overdue (days)",
+        compute="_compute_relance_summary",
+        help="The days past due of the oldest overdue invoice not in dispute.",
     )
     relance_currency_id = fields.Many2one(
         "res.currency", compute="_compute_relance_summary"
@@ -134,34 +145,49 @@ class ResPartner(models.Model):
         today = fields.Date.context_today(self)
         # Receivables are read in SQL: only those of customers the user may see.
         commercial = self.commercial_partner_id._relance_filter_visible()
-        balances = self._relance_read_balances(company, commercial.ids, today)
+        balances = self._relance_read_balances(
+            company, commercial.ids, today, disputes_apart=True
+        )
         for partner in self:
-            due, overdue, oldest = balances.get(
-                partner.commercial_partner_id.id, (0.0, 0.0, None)
+            due, overdue, oldest, disputed = balances.get(
+                partner.commercial_partner_id.id, (0.0, 0.0, None, 0.0)
             )
             partner.relance_currency_id = company.currency_id
             partner.relance_total_due = due
             partner.relance_total_overdue = overdue
+            partner.relance_total_disputed = disputed
             partner.relance_oldest_overdue_days = (today - oldest).days if oldest else 0
 
     @api.model
-    def _relance_read_balances(self, company, partner_ids, today):
+    def _relance_read_balances(self, company, partner_ids, today, disputes_apart=False):
         """Open receivable balance per commercial partner, in one grouped query:
         ``{partner_id: (total_due, total_overdue, oldest_overdue_due_date)}``;
-        ``partner_ids=None``: every customer with an open receivable."""
+        ``partner_ids=None``: every customer with an open receivable.
+
+        ``disputes_apart``: the overdue amount and the oldest due date leave the
+        invoices in dispute out, and a fourth value gives the amount due on
+        them: ``(total_due, total_overdue, oldest_overdue_due_date,
+        total_disputed)``."""
         if partner_ids is not None and not partner_ids:
             return {}
         self.env["account.move.line"].flush_model()
-        self.env["account.move"].flush_model(["commercial_partner_id", "state"])
+        self.env["account.move"].flush_model(
+            ["commercial_partner_id", "state", "relance_in_dispute"]
+        )
+        undisputed = (
+            SQL("AND m.relance_in_dispute IS NOT TRUE") if disputes_apart else SQL()
+        )
         self.env.cr.execute(
             SQL(
                 """
                 SELECT m.commercial_partner_id,
                        SUM(l.amount_residual),
                        SUM(l.amount_residual)
-                           FILTER (WHERE l.date_maturity < %(today)s),
+                           FILTER (WHERE l.date_maturity < %(today)s %(undisputed)s),
                        MIN(l.date_maturity) FILTER (
-                           WHERE l.date_maturity < %(today)s AND l.amount_residual > 0)
+                           WHERE l.date_maturity < %(today)s AND l.amount_residual > 0
+                                 %(undisputed)s),
+                       SUM(l.amount_residual) FILTER (WHERE m.relance_in_dispute)
                   FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
                   JOIN account_account a ON a.id = l.account_id
@@ -174,6 +200,7 @@ class ResPartner(models.Model):
                 """,
                 today=today,
                 company=company.id,
+                undisputed=undisputed,
                 partner_filter=SQL(
                     "AND m.commercial_partner_id = ANY(%s)", list(partner_ids)
                 )
@@ -181,9 +208,14 @@ class ResPartner(models.Model):
                 else SQL(),
             )
         )
+        if disputes_apart:
+            return {
+                pid: (due or 0.0, overdue or 0.0, oldest, disputed or 0.0)
+                for pid, due, overdue, oldest, disputed in self.env.cr.fetchall()
+            }
         return {
             pid: (due or 0.0, overdue or 0.0, oldest)
-            for pid, due, overdue, oldest in self.env.cr.fetchall()
+            for pid, due, overdue, oldest, _disputed in self.env.cr.fetchall()
         }
 
     def _search_relance_total_overdue(self, operator, value):
@@ -200,6 +232,10 @@ class ResPartner(models.Model):
         company = self.env.company
         today = fields.Date.context_today(self)
         self.env["account.move.line"].flush_model()
+        self.env["account.move"].flush_model(
+            ["commercial_partner_id", "state", "relance_in_dispute"]
+        )
+        # The same amount as the field: invoices in dispute left out.
         self.env.cr.execute(
             SQL(
                 """
@@ -213,6 +249,7 @@ class ResPartner(models.Model):
                    AND a.account_type = 'asset_receivable'
                    AND NOT l.reconciled
                    AND l.date_maturity < %(today)s
+                   AND m.relance_in_dispute IS NOT TRUE
               GROUP BY m.commercial_partner_id
                 """,
                 company=company.id,
@@ -506,6 +543,17 @@ class ResPartner(models.Model):
                 details.append(_("Next step: %s.", partner.relance_next_step))
             count = disputes.get(partner.id, 0)
             warnings = []
+            if partner.relance_total_disputed:
+                warnings.append(
+                    _(
+                        "%(amount)s in dispute, not counted as overdue.",
+                        amount=format_amount(
+                            self.env,
+                            partner.relance_total_disputed,
+                            partner.relance_currency_id,
+                        ),
+                    )
+                )
             if count == 1:
                 warnings.append(_("1 open dispute."))
             elif count:

@@ -372,7 +372,9 @@ class TestRelanceOverdueBanner(RelanceCommon):
         )
         for record in (self.customer, self.not_due, self.old):
             banner = str(self._as_billing(record).relance_banner)
-            self.assertIn("1,250.50", banner, record)  # 1,000.00 + 250.50
+            # The disputed 250.50 is apart from the 1,000.00 overdue.
+            self.assertIn("1,000.00 overdue", banner, record)
+            self.assertIn("250.50 in dispute", banner, record)
             self.assertIn("57 days late", banner)  # 2026-10-01 -> 2026-11-27
             last_step = self.customer.with_company(self.company).relance_last_level_id
             self.assertTrue(last_step)

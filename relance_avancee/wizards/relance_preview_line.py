@@ -13,7 +13,12 @@ class RelancePreviewLine(models.TransientModel):
     wizard_id = fields.Many2one(
         "relance.preview.wizard", required=True, ondelete="cascade"
     )
-    include = fields.Boolean(default=True)
+    include = fields.Boolean(
+        string="Send",
+        default=True,
+        help="Untick to leave this line out of the run; skipped lines and lines "
+        "waiting for a reconciliation are never sent.",
+    )
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     level_id = fields.Many2one("relance.level", string="Step", readonly=True)
     profile_id = fields.Many2one(related="level_id.profile_id")
@@ -38,7 +43,32 @@ class RelancePreviewLine(models.TransientModel):
         readonly=True,
     )
     move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
-    invoice_count = fields.Integer(string="Invoices #", readonly=True)
+    invoice_count = fields.Integer(
+        string="Invoices #",
+        readonly=True,
+        aggregator=None,
+        help="The number of invoices this communication reminds.",
+    )
     currency_id = fields.Many2one("res.currency", readonly=True)
-    amount = fields.Monetary(string="Amount due", readonly=True)
+    amount = fields.Monetary(
+        readonly=True,
+        aggregator=None,
+        help="The amount due on the invoices of this line; for a thank-you note, "
+        "the amount paid.",
+    )
     note = fields.Char(readonly=True)
+
+    def _will_be_sent(self):
+        """Whether the run sends this line: ticked, neither skipped nor
+        waiting for a reconciliation."""
+        self.ensure_one()
+        return self.include and self.action not in ("skip", "blocked")
+
+    def _get_amount_once(self):
+        """The amount of these lines, the invoices of a customer counted once:
+        steps sent on the same day by email and by SMS remind the same
+        invoices twice."""
+        seen = {}
+        for line in self:
+            seen[line.partner_id.id, frozenset(line.move_ids.ids)] = line.amount
+        return sum(seen.values())

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 
 
 class RelancePreviewWizard(models.TransientModel):
@@ -20,16 +21,58 @@ class RelancePreviewWizard(models.TransientModel):
     )
     line_ids = fields.One2many("relance.preview.line", "wizard_id", string="Lines")
     currency_id = fields.Many2one(related="company_id.currency_id")
-    amount_total = fields.Monetary(compute="_compute_totals")
-    line_count = fields.Integer(compute="_compute_totals")
+    amount_total = fields.Monetary(
+        string="Amount due",
+        compute="_compute_totals",
+        help="The amount due reminded by the lines that will be sent: ticked, "
+        "neither skipped nor waiting for a reconciliation; a step sent by "
+        "email and SMS counts once; thank-you notes (for invoices already "
+        "paid) are not counted.",
+    )
+    line_count = fields.Integer(
+        string="Lines kept",
+        compute="_compute_totals",
+        help="The lines that will be sent, thank-you notes included.",
+    )
+    excluded_count = fields.Integer(
+        compute="_compute_totals",
+        help="The reminder lines that will not be sent: unticked, skipped or "
+        "waiting for a reconciliation.",
+    )
+    excluded_amount = fields.Monetary(compute="_compute_totals")
+    excluded_summary = fields.Char(string="Excluded", compute="_compute_totals")
+    date_in_future = fields.Boolean(compute="_compute_date_in_future")
     result = fields.Text(readonly=True)
 
-    @api.depends("line_ids.include", "line_ids.amount")
+    @api.depends("line_ids.include", "line_ids.action", "line_ids.amount")
     def _compute_totals(self):
         for wizard in self:
-            kept = wizard.line_ids.filtered("include")
+            kept = wizard.line_ids.filtered(lambda line: line._will_be_sent())
+            reminders = wizard.line_ids.filtered(lambda line: line.kind != "thanks")
+            excluded = reminders - kept
             wizard.line_count = len(kept)
-            wizard.amount_total = sum(kept.mapped("amount"))
+            wizard.amount_total = (kept & reminders)._get_amount_once()
+            wizard.excluded_count = len(excluded)
+            wizard.excluded_amount = excluded._get_amount_once()
+            wizard.excluded_summary = (
+                _(
+                    "%(count)s line(s) not sent (unticked, skipped or to "
+                    "reconcile first): %(amount)s",
+                    count=len(excluded),
+                    amount=format_amount(
+                        self.env, wizard.excluded_amount, wizard.currency_id
+                    ),
+                )
+                if excluded
+                else False
+            )
+
+    @api.depends("date")
+    @api.depends_context("tz")
+    def _compute_date_in_future(self):
+        today = fields.Date.context_today(self)
+        for wizard in self:
+            wizard.date_in_future = bool(wizard.date and wizard.date > today)
 
     @api.model
     def _action_open(self, partners=None):
@@ -121,12 +164,25 @@ class RelancePreviewWizard(models.TransientModel):
         self._compute_lines()
         return self._reopen()
 
+    def _check_can_send(self):
+        """Refuse a run the batch would never make: a date in the future (the
+        steps would be recorded early) or nothing ticked."""
+        if self.date > fields.Date.context_today(self):
+            raise UserError(
+                _(
+                    "Steps are never sent early: the preview date is in the future "
+                    "(%(date)s). Set today's date to send now.",
+                    date=format_date(self.env, self.date),
+                )
+            )
+        if not self.line_ids.filtered(lambda line: line._will_be_sent()):
+            raise UserError(_("Nothing to send: tick at least one line."))
+
     def action_send(self):
         """Run the batch now for the customers of the preview, leaving out the
         lines the user unticked."""
         self.ensure_one()
-        if not self.line_ids.filtered("include"):
-            raise UserError(_("Nothing to send: tick at least one line."))
+        self._check_can_send()
         excluded = {
             (line.partner_id.id, line.channel, line.kind, line.manual)
             for line in self.line_ids
