@@ -561,6 +561,18 @@ install_db() {
     install_module "$db" "$logfile" "$ADDON" "$@"
 }
 
+# install_demo_db DB LOGFILE [ODOO_OPTION...]: create DB with demo data, Odoo's
+# French localisation (l10n_fr_account) then relance_avancee, so the demo company
+# gets the French chart. Two steps: in one, Odoo would load the localisation
+# after the addon (it sits deeper in the dependency graph), too late for the
+# demo. The addon itself never depends on it.
+install_demo_db() {
+    local db="$1" logfile="$2"
+    shift 2
+    install_module "$db" "${logfile%.log}-l10n_fr.log" l10n_fr_account "$@" &&
+        install_module "$db" "$logfile" "$ADDON" "$@"
+}
+
 # install_module DB LOGFILE MODULE[,MODULE...] [ODOO_OPTION...]: install the modules (and what they
 # depend on) in DB, created when missing. Returns non-zero (after printing the
 # log's tail) when the install failed.

@@ -1,5 +1,6 @@
-"""The demo data loads (database relance_test_demo, installed with demo data) and
-makes the product visible at first login."""
+"""The demo data loads (database relance_test_demo, installed with demo data and
+Odoo's French localisation) and makes the product visible, in French, at first
+login."""
 
 from datetime import date
 
@@ -17,7 +18,7 @@ def test_demo_company_is_french_in_euros_with_its_profiles():
         company = env.ref(f"{ADDON}.relance_company_demo")
         assert company.currency_id.name == "EUR"
         assert company.country_id.code == "FR"
-        assert company.chart_template == "generic_coa"
+        assert company.chart_template == "fr", "French chart (l10n_fr_account)"
         profiles = env["relance.profile"].search([("company_id", "=", company.id)])
         assert len(profiles) == 4
         assert company.relance_default_profile_id in profiles
@@ -87,3 +88,96 @@ def test_demo_batches_left_a_history_and_work_to_do():
         assert len(runs) == 5, "five days of daily runs"
         assert set(runs.mapped("state")) == {"done"}
         assert sum(runs.mapped("customer_count")) > 0
+
+
+def test_demo_company_has_the_french_chart_and_vat():
+    with odoo_env(DEMO_DB) as env:
+        company = env.ref(f"{ADDON}.relance_company_demo")
+        vat_20 = env["account.tax"].search(
+            [
+                ("company_id", "=", company.id),
+                ("type_tax_use", "=", "sale"),
+                ("amount_type", "=", "percent"),
+                ("amount", "=", 20.0),
+            ]
+        )
+        assert vat_20, "a 20 % sale tax"
+        assert company.account_sale_tax_id.amount == 20.0
+        assert company.siret == "30326504500013", "l10n_fr's SIRET filled"
+
+
+def test_demo_users_and_customers_speak_french():
+    with odoo_env(DEMO_DB) as env:
+        admin = env.ref("base.user_admin")
+        collector = env.ref(f"{ADDON}.relance_user_collector_demo")
+        for user in admin | collector:
+            assert user.lang == "fr_FR", user.login
+            assert user.tz == "Europe/Paris", user.login
+        for name in ("hexagone", "martin", "dubois", "rapides", "pixel"):
+            assert env.ref(f"{ADDON}.relance_partner_{name}_demo").lang == "fr_FR"
+        nordwind = env.ref(f"{ADDON}.relance_partner_nordwind_demo")
+        assert nordwind.lang in ("de_DE", "en_US")
+
+
+def test_demo_reminders_of_french_customers_are_in_french():
+    with odoo_env(DEMO_DB) as env:
+        company = env.ref(f"{ADDON}.relance_company_demo")
+        comms = env["relance.communication"].search(
+            [
+                ("company_id", "=", company.id),
+                ("channel", "=", "email"),
+                ("state", "=", "sent"),
+                ("mail_message_id", "!=", False),
+                ("partner_id.lang", "=", "fr_FR"),
+            ]
+        )
+        assert comms, "French customers were sent reminders"
+        for comm in comms:
+            body = str(comm.mail_message_id.body)
+            assert "Bonjour" in body and "Dear" not in body, comm.display_name
+
+
+def test_demo_install_left_no_mail_in_exception():
+    with odoo_env(DEMO_DB) as env:
+        failed = env["mail.mail"].search([("state", "=", "exception")])
+        assert not failed, failed.mapped("failure_reason")
+        # Odoo's own demo data keeps a few failed notifications on purpose
+        # (mail's and sms's examples); none is the dunning demo's.
+        company = env.ref(f"{ADDON}.relance_company_demo")
+        customers = env["res.partner"].search(
+            [("relance_profile_id.company_id", "=", company.id)]
+        )
+        notifications = env["mail.notification"].search(
+            [
+                ("notification_status", "=", "exception"),
+                "|",
+                ("res_partner_id", "in", customers.ids),
+                ("mail_message_id.author_id", "in", company.partner_id.ids),
+            ]
+        )
+        assert not notifications
+
+
+def test_demo_shows_a_letter_to_print_a_dispute_and_an_overdue_call():
+    with odoo_env(DEMO_DB) as env:
+        company = env.ref(f"{ADDON}.relance_company_demo")
+        letters = env["relance.communication"].search(
+            [
+                ("company_id", "=", company.id),
+                ("channel", "=", "letter"),
+                ("state", "=", "todo"),
+            ]
+        )
+        assert letters, "a letter waits in Letters to print"
+        disputes = env["relance.dispute"].search(
+            [("move_id.company_id", "=", company.id), ("state", "=", "open")]
+        )
+        assert disputes, "a dispute is open"
+        calls = env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("activity_type_id", "=", env.ref("mail.mail_activity_data_call").id),
+                ("date_deadline", "<", date.today()),
+            ]
+        )
+        assert calls, "a phone call is overdue"
