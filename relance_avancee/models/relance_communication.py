@@ -232,18 +232,16 @@ class RelanceCommunication(models.Model):
         res = super().write(vals)
         if vals.get("registered_number"):
             # The proof of sending of a formal notice, in the customer's chatter.
-            self.partner_id._message_log_batch(
-                bodies={
-                    comm.partner_id.id: _(
-                        "%(step)s of %(date)s sent by registered letter no. "
-                        "%(number)s.",
-                        step=comm.level_id.name or comm.display_name,
-                        date=format_date(self.env, comm.sent_date or comm.date),
-                        number=comm.registered_number,
-                    )
-                    for comm in self
-                }
-            )
+            # A loop, not a comprehension: _() finds the language in this frame.
+            bodies = {}
+            for comm in self:
+                bodies[comm.partner_id.id] = _(
+                    "%(step)s of %(date)s sent by registered letter no. %(number)s.",
+                    step=comm.level_id.name or comm.display_name,
+                    date=format_date(self.env, comm.sent_date or comm.date),
+                    number=comm.registered_number,
+                )
+            self.partner_id._message_log_batch(bodies=bodies)
         return res
 
     # ------------------------------------------------------------------

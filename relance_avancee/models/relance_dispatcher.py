@@ -386,26 +386,22 @@ class RelanceDispatcher(models.AbstractModel):
     @api.model
     def _send_letter(self, comms):
         """Letters wait in the print queue: the rows stay to do until printed."""
-        comms._log_on_moves(
-            {
-                comm: _(
-                    "Dunning letter %s queued for printing.",
-                    comm.level_id.display_name,
-                )
-                for comm in comms
-            }
-        )
+        # A loop, not a comprehension: _() finds the language in this frame.
+        bodies = {}
+        for comm in comms:
+            bodies[comm] = _(
+                "Dunning letter %s queued for printing.", comm.level_id.display_name
+            )
+        comms._log_on_moves(bodies)
 
     @api.model
     def _send_formal_notice(self, comms):
-        comms._log_on_moves(
-            {
-                comm: _(
-                    "Formal notice %s queued for printing.", comm.level_id.display_name
-                )
-                for comm in comms
-            }
-        )
+        bodies = {}
+        for comm in comms:
+            bodies[comm] = _(
+                "Formal notice %s queued for printing.", comm.level_id.display_name
+            )
+        comms._log_on_moves(bodies)
 
     @api.model
     def _send_phone(self, comms):
