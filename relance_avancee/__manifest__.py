@@ -46,6 +46,9 @@
         "views/relance_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "relance_avancee/static/src/js/chatter_patch.js",
+        ],
         "web.assets_tests": [
             "relance_avancee/static/tests/tours/*.js",
         ],

@@ -83,3 +83,29 @@ class TestRelanceKpiTour(RelanceTourCase):
             "relance_kpi_dashboard",
             "relance_tour_manager",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceCallTour(RelanceTourCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.collector.write({"password": "colette_collector"})
+        today = fields.Date.today()
+        due = today - timedelta(days=20)
+        cls.customer = cls._create_customer("Client Appel", cls.profile_sme)
+        cls._invoice(cls.customer, 900.0, due)
+        for delay in (3, 12, 18):
+            cls.engine._run(cls.company, due + timedelta(days=delay))
+
+    def test_call_done_in_the_chatter_refreshes_the_form(self):
+        call = self.env["relance.history"].search(
+            [("partner_id", "=", self.customer.id), ("channel", "=", "phone")]
+        )
+        self.assertEqual(call.state, "todo")
+        self._start_tour(
+            f"/odoo/res.partner/{self.customer.id}",
+            "relance_call_done_refreshes_the_form",
+            "colette_collector",
+        )
+        self.assertEqual(call.state, "sent")

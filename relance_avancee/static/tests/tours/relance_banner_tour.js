@@ -78,3 +78,33 @@ registry.category("web_tour.tours").add("relance_kpi_dashboard", {
         ];
     },
 });
+
+// A collector marks the phone call done in the customer's chatter: the form
+// shows at once what comes next, not "waiting to be done".
+registry.category("web_tour.tours").add("relance_call_done_refreshes_the_form", {
+    steps: () => [
+        {
+            content: "Open the customer's Dunning tab",
+            trigger: ".o_form_view .o_notebook .nav-link:contains('Dunning')",
+            run: "click",
+        },
+        {
+            content: "The scenario waits for the call",
+            trigger: ".o_form_view .o_field_widget[name='relance_next_step']:contains('waiting to be done')",
+        },
+        {
+            content: "Mark the call done in the chatter",
+            trigger: ".o-mail-Activity:contains('Phone call') .o-mail-Activity-markDone",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".o-mail-ActivityMarkAsDone button[aria-label='Done']",
+            run: "click",
+        },
+        {
+            content: "The next step shows at once",
+            trigger: ".o_form_view .o_field_widget[name='relance_next_step']:not(:contains('waiting'))",
+        },
+    ],
+});
