@@ -14,7 +14,13 @@ import pytest
 from .conftest import REPO_ROOT, VENV_BIN
 
 ADDONS = ["relance_avancee", "relance_avancee_queue_job", "relance_avancee_sale"]
-TARGETS = [*ADDONS, "tests", "conftest.py"]
+TARGETS = [
+    *ADDONS,
+    "tests",
+    "conftest.py",
+    "scripts/screenshots.py",
+    "scripts/gen-readme",
+]
 
 
 def _tool(name):
