@@ -126,3 +126,25 @@ class TestRelanceI18n(FrPoCompleteMixin, TransactionCase):
         self.assertIn("Prévenance", steps.mapped("name"))
         self.assertIn("Appel téléphonique", steps.mapped("name"))
         self.assertNotIn("Courtesy notice", steps.mapped("name"))
+
+    def test_every_field_label_loads_in_french(self):
+        """Each field label of the module reads in French once French is
+        loaded (a fr.po entry whose references were lost would load nothing)."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            [MODULE], ["fr_FR"], overwrite=True
+        )
+        msgstr = {entry.msgid: entry.msgstr for entry in _fr_po()}
+        field_ids = (
+            self.env["ir.model.data"]
+            .search([("module", "=", MODULE), ("model", "=", "ir.model.fields")])
+            .mapped("res_id")
+        )
+        fields_ = self.env["ir.model.fields"].browse(field_ids)
+        wrong = []
+        for field in fields_:
+            english = field.with_context(lang="en_US").field_description
+            french = field.with_context(lang="fr_FR").field_description
+            if english in msgstr and french != msgstr[english]:
+                wrong.append(f"{field.model}.{field.name}: {french!r}")
+        self.assertFalse(wrong, "field labels not in French:\n" + "\n".join(wrong))
