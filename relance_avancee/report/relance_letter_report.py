@@ -115,6 +115,21 @@ class RelanceLetterReportMixin(models.AbstractModel):
             return False
         return formal_notice or bool(level.apply_indemnity)
 
+    def _get_document_lang(self, partner, recipient, company):
+        """One language for a whole document: the customer's (a billing
+        contact created without one must not turn a French customer's letter
+        English), else the recipient's, else the company's."""
+        return (
+            partner.lang or recipient.lang or company.partner_id.lang or self.env.lang
+        )
+
+    def _prepare_letterhead(self, record, company, partner, recipient, lang):
+        """The values every document of ours shares: our company's details
+        and the recipient's window address, in ``lang``."""
+        return {
+            **self._prepare_letterhead(record, company, partner, recipient, lang),
+        }
+
     def _get_address_lines(self, partner, with_country=True):
         """The postal address of ``partner`` as a list of non-empty lines,
         in its country's format."""
@@ -198,11 +213,7 @@ class RelanceLetterReportMixin(models.AbstractModel):
         """
         formal_notice = self._is_formal_notice()
         recipient = recipient or partner._relance_get_recipient()
-        # One language for the whole letter: the customer's (a billing contact
-        # created without one must not turn a French customer's letter English).
-        lang = (
-            partner.lang or recipient.lang or company.partner_id.lang or self.env.lang
-        )
+        lang = self._get_document_lang(partner, recipient, company)
         # Records and texts in the letter's language: translated step names,
         # payment terms, country names and the labels made here with _().
         self = self.with_context(lang=lang)  # noqa: PLW0642

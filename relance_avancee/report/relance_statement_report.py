@@ -228,27 +228,15 @@ class ReportRelanceStatement(models.AbstractModel):
     def _prepare_statement(self, record, partner, company, items, today):
         """The values of one statement (see ``relance_statement_document``)."""
         recipient = partner._relance_get_recipient()
-        lang = (
-            recipient.lang or partner.lang or company.partner_id.lang or self.env.lang
-        )
+        lang = self._get_document_lang(partner, recipient, company)
+        # Texts made here with _() in the statement's language too.
+        self = self.with_context(lang=lang)  # noqa: PLW0642
         partner = partner.with_context(lang=lang)
         recipient = recipient.with_context(lang=lang)
         company = company.with_context(lang=lang)
         lines = items[partner.id]
-        company_partner = company.partner_id.with_context(lang=lang)
         return {
-            "record": record,
-            "lang": lang,
-            "company": company,
-            "company_address": self._get_address_lines(company_partner),
-            "registry_label": (
-                "SIRET"
-                if company.country_id.code == "FR"
-                else company_partner.company_registry_label
-            ),
-            "vat_label": company.country_id.vat_label or _("VAT"),
-            "partner": partner,
-            "recipient_block": self._get_recipient_block(partner, recipient, company),
+            **self._prepare_letterhead(record, company, partner, recipient, lang),
             "date": today,
             "lines": lines,
             "totals": self._get_currency_totals(lines),
