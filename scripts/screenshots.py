@@ -158,7 +158,8 @@ def main():
             # The customer's Dunning tab ("Relance" in French).
             page.evaluate(
                 "[...document.querySelectorAll('.o_notebook .nav-link')]"
-                ".find(a => /^(Relances?|Dunning)$/.test(a.textContent.trim()))?.click()"
+                ".find(a => /^(Relances?|Dunning)$/"
+                ".test(a.textContent.trim()))?.click()"
             )
             time.sleep(1)
             page.shot(OUT / name)

@@ -126,8 +126,21 @@ class RelanceLetterReportMixin(models.AbstractModel):
     def _prepare_letterhead(self, record, company, partner, recipient, lang):
         """The values every document of ours shares: our company's details
         and the recipient's window address, in ``lang``."""
+        company_partner = company.partner_id.with_context(lang=lang)
         return {
-            **self._prepare_letterhead(record, company, partner, recipient, lang),
+            "record": record,
+            "lang": lang,
+            "company": company,
+            "company_address": self._get_address_lines(company_partner),
+            "registry_label": (
+                "SIRET"
+                if company.country_id.code == "FR"
+                else company_partner.company_registry_label
+            ),
+            "vat_label": company.country_id.vat_label or _("VAT"),
+            "partner": partner,
+            "recipient": recipient,
+            "recipient_block": self._get_recipient_block(partner, recipient, company),
         }
 
     def _get_address_lines(self, partner, with_country=True):
@@ -276,21 +289,8 @@ class RelanceLetterReportMixin(models.AbstractModel):
             )
         )
         user = self._get_contact_user(partner, company, user)
-        company_partner = company.partner_id.with_context(lang=lang)
         return {
-            "record": record,
-            "lang": lang,
-            "company": company,
-            "company_address": self._get_address_lines(company_partner),
-            "registry_label": (
-                "SIRET"
-                if company.country_id.code == "FR"
-                else company_partner.company_registry_label
-            ),
-            "vat_label": company.country_id.vat_label or _("VAT"),
-            "partner": partner,
-            "recipient": recipient,
-            "recipient_block": self._get_recipient_block(partner, recipient, company),
+            **self._prepare_letterhead(record, company, partner, recipient, lang),
             "level": level,
             "tone": "firm" if formal_notice else (level.tone or "neutral"),
             "formal_notice": formal_notice,
