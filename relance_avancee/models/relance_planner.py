@@ -83,6 +83,30 @@ class RelancePlanner(models.AbstractModel):
         return SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
 
     @api.model
+    def _get_open_items_sql(self, company, partner_ids=None):
+        """``FROM … WHERE …`` of the open receivable lines (alias ``l``) of
+        ``company``'s customers, with their move ``m`` and account ``a``:
+        posted, not reconciled, something left to pay or to allocate. One
+        definition for the planner and the customer statement."""
+        return SQL(
+            """
+              FROM account_move_line l
+              JOIN account_move m ON m.id = l.move_id
+              JOIN account_account a ON a.id = l.account_id
+             WHERE l.company_id = %(company)s
+               AND l.parent_state = 'posted'
+               AND m.state = 'posted'
+               AND a.account_type = 'asset_receivable'
+               AND NOT l.reconciled
+               AND l.amount_residual != 0
+               AND m.commercial_partner_id IS NOT NULL
+               %(partner_filter)s
+            """,
+            company=company.id,
+            partner_filter=self._get_partner_filter(partner_ids),
+        )
+
+    @api.model
     def _read_open_receivables(self, company, partner_ids=None):
         """Open receivable items of ``company`` in one grouped query.
 
@@ -95,7 +119,6 @@ class RelancePlanner(models.AbstractModel):
         """
         for model in ("account.move.line", "account.move", "res.partner"):
             self.env[model].flush_model()
-        partner_filter = self._get_partner_filter(partner_ids)
         self.env.cr.execute(
             SQL(
                 """
@@ -111,22 +134,11 @@ class RelancePlanner(models.AbstractModel):
                        SUM(l.amount_residual) FILTER (WHERE l.amount_residual < 0),
                        SUM(l.amount_residual_currency)
                            FILTER (WHERE l.amount_residual < 0)
-                  FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                  JOIN account_account a ON a.id = l.account_id
-                 WHERE l.company_id = %(company)s
-                   AND l.parent_state = 'posted'
-                   AND m.state = 'posted'
-                   AND a.account_type = 'asset_receivable'
-                   AND NOT l.reconciled
-                   AND l.amount_residual != 0
-                   AND m.commercial_partner_id IS NOT NULL
-                   %(partner_filter)s
+                  %(open_items)s
               GROUP BY l.move_id, m.commercial_partner_id, m.relance_cycle,
                        m.relance_in_dispute
                 """,
-                company=company.id,
-                partner_filter=partner_filter,
+                open_items=self._get_open_items_sql(company, partner_ids),
             )
         )
         moves = {}

@@ -96,21 +96,10 @@ class ReportRelanceStatement(models.AbstractModel):
                        COALESCE(m.invoice_date, m.date),
                        m.amount_total_in_currency_signed,
                        m.relance_in_dispute
-                  FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                  JOIN account_account a ON a.id = l.account_id
-                 WHERE l.company_id = %(company)s
-                   AND l.parent_state = 'posted'
-                   AND m.state = 'posted'
-                   AND a.account_type = 'asset_receivable'
-                   AND NOT l.reconciled
-                   AND l.amount_residual != 0
-                   AND m.commercial_partner_id IS NOT NULL
-                   %(partner_filter)s
+                  %(open_items)s
               GROUP BY l.move_id, m.id, l.currency_id
                 """,
-                company=company.id,
-                partner_filter=planner._get_partner_filter(partner_ids),
+                open_items=planner._get_open_items_sql(company, partner_ids),
             )
         )
         # Read in SQL, not through account.move records: a salesperson may
