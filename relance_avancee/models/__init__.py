@@ -4,6 +4,7 @@ from . import res_company
 from . import relance_profile
 from . import relance_level
 from . import relance_dispute
+from . import relance_promise
 from . import relance_communication
 from . import relance_history
 from . import account_move

@@ -158,6 +158,13 @@ class ResCompany(models.Model):
         help="Income account of the invoiced recovery indemnities and late "
         "interest. Empty: the default income account of the sales journal.",
     )
+    relance_promise_max_days = fields.Integer(
+        string="Promises: maximum delay (days)",
+        default=30,
+        help="A customer promising to pay from the reminder's link may choose a "
+        "date at most this many days away, and keep one open promise at a time. "
+        "A collector may record any promise.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):

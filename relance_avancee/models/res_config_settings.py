@@ -61,6 +61,9 @@ class ResConfigSettings(models.TransientModel):
     relance_fees_account_id = fields.Many2one(
         related="company_id.relance_fees_account_id", readonly=False
     )
+    relance_promise_max_days = fields.Integer(
+        related="company_id.relance_promise_max_days", readonly=False
+    )
     relance_interest_rate_warning = fields.Char(
         string="Late-payment rate warning",
         compute="_compute_relance_interest_rate_warning",
