@@ -666,7 +666,11 @@ class RelanceCommunication(models.Model):
         self.write({"state": "sent", "sent_date": now, "error_reason": False})
         self._invoice_late_fees()
         for comm in self.filtered("activity_id"):
-            comm.activity_id.with_context(
+            # sudo: the step was made by someone allowed to (the dunning team,
+            # which writes communications, or the task's own responsible, see
+            # _relance_as_actor); its activity may be assigned to a colleague
+            # and sit on a customer they cannot write, yet it is this step's.
+            comm.activity_id.sudo().with_context(
                 relance_skip_activity_hook=True
             ).action_feedback(feedback=_("Done from the dunning communication."))
         if not by_person:

@@ -4,3 +4,4 @@ from . import relance_dispute_wizard
 from . import relance_handover_wizard
 from . import account_move_reversal
 from . import relance_print_wizard
+from . import relance_call_wizard
