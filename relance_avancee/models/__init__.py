@@ -32,3 +32,4 @@ from . import relance_print_batch
 from . import ir_actions_report
 from . import ir_module_module
 from . import relance_call
+from . import relance_payment_plan
