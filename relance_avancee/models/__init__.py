@@ -30,3 +30,4 @@ from . import res_users
 from . import relance_print_batch
 from . import ir_actions_report
 from . import ir_module_module
+from . import mail_thread
