@@ -207,6 +207,22 @@ class TestRelanceReplies(RelanceCommon):
         self.assertFalse(self.partner.relance_pause_until)
         self.assertFalse(self._reply_activities())
 
+    def test_reply_pauses_only_in_the_reminder_company(self):
+        other = self.setup_other_company()["company"]
+        comm = self._first_reminder()
+        self._reply(comm)
+        self.assertEqual(
+            self.partner.with_company(self.company).relance_pause_until,
+            date(2026, 4, 15),
+        )
+        self.assertFalse(self.partner.with_company(other).relance_pause_until)
+        with freeze_time("2026-04-12"):
+            planner = self.env["relance.planner"]
+            _profiles, pauses = planner._read_partner_states(
+                other, self.partner.ids, date(2026, 4, 12)
+            )
+        self.assertFalse(pauses)
+
     def test_pause_setting_refuses_negative_days(self):
         with self.assertRaises(ValidationError):
             self.company.relance_reply_pause_days = -1
