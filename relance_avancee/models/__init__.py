@@ -33,3 +33,4 @@ from . import ir_actions_report
 from . import ir_module_module
 from . import relance_call
 from . import relance_payment_plan
+from . import mail_thread

@@ -741,9 +741,11 @@ class RelanceCommunication(models.Model):
             )
 
     @api.model
-    def _on_delivery_failure(self, messages, reason, channel="email"):
-        """The mail or SMS queue could not deliver ``messages``: their
-        communications go to error, to be fixed and sent again once."""
+    def _on_delivery_failure(self, messages, reason, channel="email", bounce=False):
+        """The mail or SMS queue could not deliver ``messages`` (or, with
+        ``bounce``, a bounce came back for them): their communications go to
+        error, to be fixed and sent again once; for an email, the person in
+        charge of the customer gets an activity to fix the address."""
         comms = self.sudo().search(
             [
                 ("mail_message_id", "in", messages.ids),
@@ -753,9 +755,12 @@ class RelanceCommunication(models.Model):
                 else ("channel", "!=", "sms"),
             ]
         )
-        message = (
-            _("The SMS provider refused the SMS: %s", reason or "")
-            if channel == "sms"
-            else _("The mail server refused the email: %s", reason or "")
-        )
+        if channel == "sms":
+            message = _("The SMS provider refused the SMS: %s", reason or "")
+        elif bounce:
+            message = _("The email bounced: %s", reason or "")
+        else:
+            message = _("The mail server refused the email: %s", reason or "")
         comms._set_state("error", reason=message, from_states=("sent",))
+        if channel == "email" and comms:
+            self.env["res.partner"]._relance_on_bounce(comms, message)

@@ -62,7 +62,8 @@ class RelanceCustomerBalance(models.Model):
     last_reminder_date = fields.Date(
         string="Reminded",
         readonly=True,
-        help="The date of the last courtesy notice or reminder sent.",
+        help="The day the last courtesy notice or reminder reached the customer "
+        "(sent, or done by a person); a task still to do does not count.",
     )
     dispute_count = fields.Integer(
         string="Disputes",
@@ -74,6 +75,26 @@ class RelanceCustomerBalance(models.Model):
         string="Next action",
         help="The next step the batch will make for this customer and when, or "
         "the task waiting to be done.",
+    )
+
+    paused_until = fields.Date(
+        string="Paused until",
+        readonly=True,
+        help="The customer replied to a reminder: no step is made for it up to "
+        "this day included.",
+    )
+    waiting_level_id = fields.Many2one(
+        "relance.level",
+        string="Waiting task",
+        readonly=True,
+        help="The oldest dunning task of the customer still to do (a call, a "
+        "letter to print, a manual sending): its scenario waits for it.",
+    )
+    waiting_days = fields.Integer(
+        string="Waiting (days)",
+        readonly=True,
+        aggregator="max",
+        help="How many days the oldest task still to do has been waiting.",
     )
 
     def init(self):
@@ -119,7 +140,8 @@ class RelanceCustomerBalance(models.Model):
                            p.user_id,
                            COALESCE((p.relance_excluded ->> l.company_id::text)::bool,
                                     FALSE) AS excluded,
-                           (SELECT MAX(h.date) FROM relance_history h
+                           (SELECT MAX(COALESCE(h.done_date, h.date))
+                              FROM relance_history h
                              WHERE h.partner_id = m.commercial_partner_id
                                AND h.company_id = l.company_id
                                AND h.kind IN ('courtesy', 'reminder')
@@ -127,7 +149,25 @@ class RelanceCustomerBalance(models.Model):
                            (SELECT COUNT(*) FROM relance_dispute d
                              WHERE d.partner_id = m.commercial_partner_id
                                AND d.company_id = l.company_id
-                               AND d.state = 'open') AS dispute_count
+                               AND d.state = 'open') AS dispute_count,
+                           NULLIF(GREATEST(
+                               (p.relance_pause_until ->> l.company_id::text)::date,
+                               CURRENT_DATE - 1), CURRENT_DATE - 1) AS paused_until,
+                           (SELECT w.level_id FROM relance_communication w
+                             WHERE w.partner_id = m.commercial_partner_id
+                               AND w.company_id = l.company_id
+                               AND w.state = 'todo'
+                               AND (w.manual
+                                    OR w.channel IN ('letter', 'formal_notice'))
+                          ORDER BY w.date, w.id LIMIT 1) AS waiting_level_id,
+                           (SELECT CURRENT_DATE - MIN(w.date)
+                              FROM relance_communication w
+                             WHERE w.partner_id = m.commercial_partner_id
+                               AND w.company_id = l.company_id
+                               AND w.state = 'todo'
+                               AND (w.manual
+                                    OR w.channel IN ('letter', 'formal_notice')))
+                               AS waiting_days
                       FROM account_move_line l
                       JOIN account_move m ON m.id = l.move_id
                       JOIN account_account a ON a.id = l.account_id

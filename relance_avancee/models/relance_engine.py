@@ -188,7 +188,10 @@ class RelanceEngine(models.AbstractModel):
         proposals = [
             p
             for p in self._scan(company, today, partner_ids)
-            if not exclude_keys or p.key not in exclude_keys
+            if (not exclude_keys or p.key not in exclude_keys)
+            # A paused customer's step waits for the end of the pause: it is
+            # neither sent nor recorded as skipped.
+            and p.skip_reason != "paused"
         ]
         thanks = self._scan_thanks(company, today, partner_ids)
         for partner_id in exclude_thanks or ():

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount
 
 
@@ -46,6 +46,7 @@ class MovePlan:
     missed: list = field(default_factory=list)  # [(StepLevel, reason)] to skip
     waiting: object = None  # relance.level recordset still to do by a person
     step: tuple = ()  # StepLevel of each of ``levels``
+    paused_until: date | None = None  # the customer's reminders wait till then
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Proposal:
     items: list  # [(MovePlan, level)]
     amount: float = 0.0
     skip_reason: str | None = None
+    paused_until: date | None = None  # skip_reason "paused": until this day
 
     @property
     def key(self):
@@ -200,24 +202,40 @@ class RelancePlanner(models.AbstractModel):
         (``False`` for a customer excluded from dunning or handed over to
         collection), in one grouped query however many they are:
         ``{partner_id: relance.profile}``."""
+        return self._read_partner_states(company, partner_ids)[0]
+
+    @api.model
+    def _read_partner_states(self, company, partner_ids, today=None):
+        """What the planner needs of these customers in ``company``, in one
+        grouped query however many they are: ``(profiles, pauses)``, where
+        ``profiles`` is :meth:`_read_profiles`'s answer and ``pauses`` maps the
+        customers whose reminders are paused on ``today`` (a reply to a
+        reminder) to the last day of their pause."""
         groups = (
             self.env["res.partner"]
             .with_company(company)
             .with_context(active_test=False)
             ._read_group(
                 [("id", "in", list(partner_ids))],
-                ["relance_profile_id", "relance_excluded", "relance_handover_state"],
+                [
+                    "relance_profile_id",
+                    "relance_excluded",
+                    "relance_handover_state",
+                    "relance_pause_until:day",
+                ],
                 ["id:array_agg"],
             )
         )
         default = company.relance_default_profile_id
-        return {
-            partner_id: not excluded
-            and handover != "handed_over"
-            and (profile or default)
-            for profile, excluded, handover, ids in groups
-            for partner_id in ids
-        }
+        profiles, pauses = {}, {}
+        for profile, excluded, handover, pause_until, ids in groups:
+            for partner_id in ids:
+                profiles[partner_id] = (
+                    not excluded and handover != "handed_over" and (profile or default)
+                )
+            if pause_until and today and fields.Date.to_date(pause_until) >= today:
+                pauses.update(dict.fromkeys(ids, fields.Date.to_date(pause_until)))
+        return profiles, pauses
 
     @api.model
     def _read_done_steps(self, move_ids):
@@ -294,8 +312,10 @@ class RelancePlanner(models.AbstractModel):
 
     @api.model
     def _plan_moves(self, company, today, moves):
-        profiles = self._read_profiles(
-            company, {m["partner_id"] for m in moves.values()}
+        # A customer whose reminders are paused (it replied to one) keeps its
+        # plans, marked paused: the preview and the customer say until when.
+        profiles, pauses = self._read_partner_states(
+            company, {m["partner_id"] for m in moves.values()}, today
         )
         done = self._read_done_steps(list(moves))
         steps_by_profile = {}
@@ -325,6 +345,7 @@ class RelancePlanner(models.AbstractModel):
                 currency_id=move["currency_id"],
                 cycle=move["cycle"],
                 levels=empty,
+                paused_until=pauses.get(partner_id),
             )
             self._plan_next_step(plan, steps, done.get(move_id, {}), today)
             if plan.levels or plan.missed or plan.waiting:
@@ -431,7 +452,13 @@ class RelancePlanner(models.AbstractModel):
             proposal.amount = sum(plan.amount for plan, _level in proposal.items)
             if proposal.skip_reason:
                 continue
-            if self._is_covered(
+            paused_until = proposal.items[0][0].paused_until
+            if paused_until:
+                # Nothing is recorded while paused: the step waits, it is not
+                # skipped (see relance.engine._plan_chunk).
+                proposal.skip_reason = "paused"
+                proposal.paused_until = paused_until
+            elif self._is_covered(
                 company,
                 credits.get(proposal.partner_id, 0.0),
                 overdue.get(proposal.partner_id, 0.0),

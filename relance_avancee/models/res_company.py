@@ -1,6 +1,7 @@
 import re
 
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -165,11 +166,54 @@ class ResCompany(models.Model):
         "date at most this many days away, and keep one open promise at a time. "
         "A collector may record any promise.",
     )
+    relance_reply_pause_days = fields.Integer(
+        string="Pause after a reply (days)",
+        default=10,
+        help="A customer who replies to a reminder email is not reminded for this "
+        "many days, and their collector gets an activity to read the reply. "
+        "0: no pause (the activity only).",
+    )
+    relance_task_reminder_days = fields.Integer(
+        string="Remind late tasks after (days)",
+        default=3,
+        help="A dunning task (a call, a letter, a manual sending) not done this "
+        "many days after its deadline is reminded to its responsible, once. "
+        "0: never.",
+    )
+    relance_task_escalation_days = fields.Integer(
+        string="Escalate late tasks after (days)",
+        default=7,
+        help="A dunning task still not done this many days after its reminder "
+        "is escalated, once, to the customer's collector or a dunning manager "
+        "with an activity. 0: never.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):
         for company in self:
             company.relance_default_profile_id._check_used_in_company(company)
+
+    @api.constrains(
+        "relance_reply_pause_days",
+        "relance_task_reminder_days",
+        "relance_task_escalation_days",
+    )
+    def _check_relance_task_days(self):
+        for company in self:
+            if (
+                min(
+                    company.relance_reply_pause_days,
+                    company.relance_task_reminder_days,
+                    company.relance_task_escalation_days,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    _(
+                        "The pause after a reply and the delays before reminding "
+                        "or escalating a late task are numbers of days: 0 or more."
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):

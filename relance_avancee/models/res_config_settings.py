@@ -64,6 +64,15 @@ class ResConfigSettings(models.TransientModel):
     relance_promise_max_days = fields.Integer(
         related="company_id.relance_promise_max_days", readonly=False
     )
+    relance_reply_pause_days = fields.Integer(
+        related="company_id.relance_reply_pause_days", readonly=False
+    )
+    relance_task_reminder_days = fields.Integer(
+        related="company_id.relance_task_reminder_days", readonly=False
+    )
+    relance_task_escalation_days = fields.Integer(
+        related="company_id.relance_task_escalation_days", readonly=False
+    )
     relance_interest_rate_warning = fields.Char(
         string="Late-payment rate warning",
         compute="_compute_relance_interest_rate_warning",

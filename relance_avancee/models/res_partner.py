@@ -1,7 +1,9 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date, plaintext2html
 
 from .relance_score import SCORE_NEUTRAL
 
@@ -288,18 +290,20 @@ class ResPartner(models.Model):
                 [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
             )
         }
-        # The latest step made per customer, in one query returning one row per
-        # customer (record rules applied by _search), not the whole history.
+        # The latest step that reached the customer (sent, or done by a
+        # person: never a task still to do), on the day it was made, per
+        # customer, in one query returning one row per customer (record rules
+        # applied by _search), not the whole history.
         query = History._search(
             [
                 ("partner_id", "in", commercial.ids),
                 ("kind", "in", ("courtesy", "reminder")),
-                ("state", "in", ("sent", "todo")),
+                ("state", "=", "sent"),
             ]
         )
+        made_on = SQL("COALESCE(relance_history.done_date, relance_history.date)")
         query.order = SQL(
-            "relance_history.partner_id, relance_history.date DESC, "
-            "relance_history.id DESC"
+            "relance_history.partner_id, %s DESC, relance_history.id DESC", made_on
         )
         last_steps = {
             partner_id: (day, level_id)
@@ -307,8 +311,8 @@ class ResPartner(models.Model):
                 query.select(
                     SQL(
                         "DISTINCT ON (relance_history.partner_id) "
-                        "relance_history.partner_id, relance_history.date, "
-                        "relance_history.level_id"
+                        "relance_history.partner_id, %s, relance_history.level_id",
+                        made_on,
                     )
                 )
             )
@@ -339,7 +343,10 @@ class ResPartner(models.Model):
         )
         next_by_partner = {}
         waiting_by_partner = {}
+        paused_by_partner = {}
         for plan in plans:
+            if plan.paused_until:
+                paused_by_partner[plan.partner_id] = plan.paused_until
             if plan.waiting:
                 waiting_by_partner.setdefault(plan.partner_id, plan.waiting[0])
             if not plan.levels:
@@ -350,7 +357,14 @@ class ResPartner(models.Model):
         for partner in self:
             cid = partner.commercial_partner_id.id
             plan = next_by_partner.get(cid)
-            if plan:
+            if cid in paused_by_partner:
+                # Not a silent skip: say the step waits, and until when.
+                partner.relance_next_step = _(
+                    "Paused until %(date)s (the customer replied), then %(step)s",
+                    date=format_date(self.env, paused_by_partner[cid]),
+                    step=(plan.levels[0].name if plan else _("the scenario")),
+                )
+            elif plan:
                 partner.relance_next_step = _(
                     "%(step)s on %(date)s",
                     step=plan.levels[0].name,
@@ -750,3 +764,182 @@ class ResPartner(models.Model):
         ``_relance_invoice_late_fees``; override to decide per customer."""
         self.ensure_one()
         return bool(level.profile_id.invoice_late_fees)
+
+    # ------------------------------------------------------------------
+    # Replies, bounces: the customer answers, the address fails
+    # ------------------------------------------------------------------
+
+    relance_pause_until = fields.Date(
+        string="Reminders paused until",
+        company_dependent=True,
+        help="No dunning step is made for this customer up to this day "
+        "included: set when the customer replies to a reminder email (see the "
+        "company's setting). Clear it to resume at once.",
+    )
+    relance_pause_reason = fields.Char(
+        string="Pause reason",
+        company_dependent=True,
+        help="Why this customer's reminders are paused.",
+    )
+
+    def message_update(self, msg_dict, update_vals=None):
+        # The mail gateway routes a reply to a reminder email here, as the
+        # reminder was posted on the customer (relance.dispatcher._send_email).
+        res = super().message_update(msg_dict, update_vals=update_vals)
+        self._relance_handle_reply(msg_dict)
+        return res
+
+    def _relance_handle_reply(self, msg_dict):
+        """A customer replied by email to a reminder: pause the customer's
+        reminders (the company's *Pause after a reply*) and give its collector
+        a *Customer replied* activity. Replies from our own users, and replies
+        to anything but a courtesy notice or a reminder, change nothing."""
+        parent_id = msg_dict.get("parent_id")
+        if not parent_id:
+            return
+        author = self.env["res.partner"].browse(msg_dict.get("author_id") or [])
+        # sudo: the gateway runs as the alias's user; the author's users are
+        # read to tell a colleague's answer from the customer's.
+        if any(not user.share for user in author.sudo().user_ids):
+            return
+        # sudo: read which dunning email this message answers, whoever the
+        # gateway's user is (the reply itself is already routed here).
+        parent = self.env["mail.message"].sudo().browse(parent_id)
+        comms = (
+            self.env["relance.communication"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id", "in", (parent | parent.parent_id).ids),
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("kind", "in", ("courtesy", "reminder")),
+                ],
+                order="id desc",
+            )
+        )
+        for company, company_comms in comms.grouped("company_id").items():
+            company_comms[0].partner_id._relance_pause_on_reply(
+                company, company_comms[0], msg_dict
+            )
+
+    def _relance_pause_on_reply(self, company, comm, msg_dict):
+        """Pause this customer's reminders in ``company`` after its reply to
+        ``comm``, say it in its chatter and ask its collector to read it."""
+        self.ensure_one()
+        # sudo: the gateway's user may not write the customer (its dunning
+        # fields) nor plan activities; what is written is fixed here.
+        partner = self.commercial_partner_id.sudo().with_company(company)
+        user = partner._relance_get_responsible_user(company)
+        env_lang = partner.with_context(lang=user.lang or self.env.lang).env
+        today = fields.Date.context_today(partner)
+        days = company.relance_reply_pause_days
+        step = comm.level_id.name or comm.display_name
+        if days > 0:
+            until = today + timedelta(days=days)
+            if not partner.relance_pause_until or partner.relance_pause_until < until:
+                partner.write(
+                    {
+                        "relance_pause_until": until,
+                        "relance_pause_reason": env_lang._(
+                            "Replied on %(date)s to %(step)s",
+                            date=format_date(env_lang, today),
+                            step=step,
+                        ),
+                    }
+                )
+            note = env_lang._(
+                "%(partner)s replied to %(step)s: its reminders are paused until "
+                "%(date)s. Read the reply in its chatter and answer it.",
+                partner=partner.display_name,
+                step=step,
+                date=format_date(env_lang, partner.relance_pause_until),
+            )
+        else:
+            note = env_lang._(
+                "%(partner)s replied to %(step)s. Read the reply in its chatter "
+                "and answer it.",
+                partner=partner.display_name,
+                step=step,
+            )
+        partner._message_log(body=note)
+        partner._relance_schedule_activity(
+            company,
+            "relance_avancee.mail_activity_type_relance_reply",
+            env_lang._("Customer replied to %s", step),
+            note,
+            user=user,
+        )
+
+    def _relance_get_responsible_user(self, company):
+        """Who follows this customer's dunning in ``company``: its collector,
+        else the company's default collector, else its salesperson, else a
+        dunning manager (else the current user)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.with_company(company)
+        for user in (
+            partner.relance_collector_id,
+            company.relance_default_collector_id,
+            partner.user_id,
+        ):
+            if user and user.active and not user.share and company in user.company_ids:
+                return user
+        managers = self.env["relance.digest"]._get_digest_managers(company)
+        return managers[:1] or self.env.user
+
+    def _relance_schedule_activity(self, company, type_xmlid, summary, note, user=None):
+        """Give this customer's dunning responsible (or ``user``) an activity
+        of type ``type_xmlid`` due today, unless one of that type is still
+        open on the customer: the person is not asked twice."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        activity_type = self.env.ref(type_xmlid)
+        Activity = self.env["mail.activity"].sudo()
+        if Activity.search_count(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", partner.id),
+                ("activity_type_id", "=", activity_type.id),
+            ],
+            limit=1,
+        ):
+            return Activity
+        user = user or partner._relance_get_responsible_user(company)
+        # sudo: an activity asked by the dunning machinery (gateway, mail
+        # queue, cron), assigned to the person in charge of the customer.
+        return Activity.create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id,
+                "activity_type_id": activity_type.id,
+                "date_deadline": fields.Date.context_today(self),
+                "summary": summary,
+                "note": plaintext2html(note),
+                "user_id": user.id,
+            }
+        )
+
+    def _relance_on_bounce(self, comms, reason):
+        """A dunning email to these customers could not be delivered (the
+        mail server refused it or a bounce came back): ask the person in
+        charge of each customer to fix its email address, once while the
+        activity is open. Nothing is sent again by itself."""
+        for comm in comms:
+            company = comm.company_id
+            partner = comm.partner_id.commercial_partner_id.with_company(company)
+            recipient = comm.recipient_id or comm.partner_id
+            user = partner._relance_get_responsible_user(company)
+            env_lang = partner.with_context(lang=user.lang or self.env.lang).env
+            partner._relance_schedule_activity(
+                company,
+                "relance_avancee.mail_activity_type_relance_bounce",
+                env_lang._("Fix the email address of %s", recipient.display_name),
+                env_lang._(
+                    "%(step)s to %(email)s could not be delivered: %(reason)s "
+                    "Fix the address, then send the reminder again from its "
+                    "communication (it is not sent again by itself).",
+                    step=comm.level_id.name or comm.display_name,
+                    email=recipient.email or "",
+                    reason=reason or "",
+                ),
+                user=user,
+            )

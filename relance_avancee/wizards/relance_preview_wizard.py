@@ -116,6 +116,14 @@ class RelancePreviewWizard(models.TransientModel):
                         "amount."
                     ),
                 )
+            elif proposal.skip_reason == "paused":
+                action, note = (
+                    "paused",
+                    _(
+                        "Reminders paused until %s (the customer replied).",
+                        format_date(self.env, proposal.paused_until),
+                    ),
+                )
             elif proposal.skip_reason:
                 action, note = "skip", proposal.skip_reason
             elif proposal.manual:
@@ -134,7 +142,7 @@ class RelancePreviewWizard(models.TransientModel):
                     "kind": proposal.kind,
                     "manual": proposal.manual,
                     "action": action,
-                    "include": action not in ("skip", "blocked"),
+                    "include": action not in ("skip", "blocked", "paused"),
                     "move_ids": [fields.Command.set(moves)],
                     "invoice_count": len(set(moves)),
                     "currency_id": currency.id,
