@@ -22,7 +22,7 @@ registry.category("web_tour.tours").add("relance_french_accountant_day", {
         },
         {
             content: "The customer owes 835,50, 35 days late",
-            trigger: `.o_list_view .o_data_row:has(td[name='partner_id']:contains('${CUSTOMER}')):has(td[name='amount_overdue']:contains('${OVERDUE}')):has(td[name='days_overdue']:contains('35'))`,
+            trigger: `.o_list_view .o_data_row:has(td[name='partner_id']:contains('${CUSTOMER}')):has(td[name='amount_overdue']:contains('${OVERDUE}')):has(td[name='days_overdue']:contains(/^\\s*35\\s*$/))`,
         },
         {
             content: "Open the customer",
@@ -71,7 +71,7 @@ registry.category("web_tour.tours").add("relance_french_accountant_day", {
         {
             content: "...two lines kept",
             trigger:
-                ".modal .o_inner_group:has(label:contains('Lignes retenues')) .o_field_widget[name='line_count']:contains('2')",
+                ".modal .o_inner_group:has(label:contains('Lignes retenues')) .o_field_widget[name='line_count']:contains(/^\\s*2\\s*$/)",
         },
         {
             content: "The ultimatum email, for 835,50",
@@ -127,7 +127,7 @@ registry.category("web_tour.tours").add("relance_french_accountant_day", {
         {
             content: "One letter to print, one to send",
             trigger:
-                ".modal .o_inner_group:has(label:contains('Lettres à imprimer')) .o_field_widget[name='letter_count']:contains('1')",
+                ".modal .o_inner_group:has(label:contains('Lettres à imprimer')) .o_field_widget[name='letter_count']:contains(/^\\s*1\\s*$/)",
         },
         {
             content: "...the customer's, for 835,50",
@@ -141,7 +141,7 @@ registry.category("web_tour.tours").add("relance_french_accountant_day", {
         {
             content: "One letter printed into one document",
             trigger:
-                ".modal .o_inner_group:has(label:contains('Lettres imprimées')) .o_field_widget[name='printed_count']:contains('1')",
+                ".modal .o_inner_group:has(label:contains('Lettres imprimées')) .o_field_widget[name='printed_count']:contains(/^\\s*1\\s*$/)",
         },
         {
             content: "Confirm the letters were printed and posted",
