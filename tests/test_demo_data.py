@@ -2,7 +2,10 @@
 Odoo's French localisation) and makes the product visible, in French, at first
 login."""
 
+import re
 from datetime import date
+
+from odoo.tools import html2plaintext
 
 from .conftest import ADDON, DEMO_DB, module_row, odoo_env
 
@@ -181,3 +184,100 @@ def test_demo_shows_a_letter_to_print_a_dispute_and_an_overdue_call():
             ]
         )
         assert calls, "a phone call is overdue"
+
+
+def _invoice_demo(env, key):
+    return env.ref(f"{ADDON}.relance_invoice_{key}_demo")
+
+
+def _notes(records):
+    """The chatter notes (system notifications and logged notes) of
+    ``records``, as plain text."""
+    messages = records.env["mail.message"].search(
+        [
+            ("model", "=", records._name),
+            ("res_id", "in", records.ids),
+            ("message_type", "=", "notification"),
+        ]
+    )
+    return [re.sub(r"\s+", " ", html2plaintext(m.body or "")) for m in messages]
+
+
+def test_demo_invoices_carry_the_company_vat_mapped_by_fiscal_position():
+    with odoo_env(DEMO_DB) as env:
+        company = env.ref(f"{ADDON}.relance_company_demo")
+        sale_tax = company.account_sale_tax_id
+        assert sale_tax.amount == 20.0
+        invoices = env["account.move"].search(
+            [("company_id", "=", company.id), ("move_type", "=", "out_invoice")]
+        )
+        Fpos = env["account.fiscal.position"].with_company(company)
+        export = env.ref(f"{ADDON}.relance_partner_nordwind_demo")
+        for move in invoices:
+            taxes = move.invoice_line_ids.tax_ids
+            currency = move.currency_id
+            expected_tax = currency.round(
+                sum(taxes.mapped("amount")) / 100 * move.amount_untaxed
+            )
+            assert taxes == Fpos._get_fiscal_position(move.partner_id).map_tax(
+                sale_tax
+            ), move.name
+            assert currency.is_zero(move.amount_tax - expected_tax), move.name
+            assert currency.is_zero(
+                move.amount_total - move.amount_untaxed - move.amount_tax
+            ), move.name
+            if move.partner_id == export:
+                # Intra-EU B2B (a German VAT number): 0 %, reverse charge.
+                assert move.fiscal_position_id.vat_required, move.name
+                assert taxes and not any(taxes.mapped("amount")), move.name
+            else:
+                assert taxes == sale_tax, move.name
+                assert move.amount_tax > 0, move.name
+        # Partly paid stays partly paid with the tax: Atelier Dubois paid
+        # 1,000.00 of its first invoice.
+        dubois = _invoice_demo(env, "dubois_1")
+        assert dubois.payment_state == "partial"
+        assert dubois.currency_id.is_zero(
+            dubois.amount_residual - (dubois.amount_total - 1000.0)
+        )
+
+
+def test_demo_chatter_notes_are_in_the_customer_language():
+    with odoo_env(DEMO_DB) as env:
+        # The French customers' records: notes of the batches, of a task done,
+        # of a dispute, of the score, in French.
+        letter_notes = _notes(_invoice_demo(env, "rapides_1"))
+        assert any("placée dans la file" in note for note in letter_notes), letter_notes
+        assert any("Facture créée" in note for note in letter_notes), letter_notes
+        done_notes = _notes(_invoice_demo(env, "hexagone_1"))
+        assert any("Relance amicale : envoi par" in n for n in done_notes), done_notes
+        dispute_notes = _notes(_invoice_demo(env, "pixel_1"))
+        assert any("Litige ouvert par" in n for n in dispute_notes), dispute_notes
+        rapides = env.ref(f"{ADDON}.relance_partner_rapides_demo")
+        profile_notes = _notes(rapides)
+        assert any(
+            "Profil de relance passé de TPE/PME à Client à risque" in n
+            for n in profile_notes
+        ), profile_notes
+        english = (
+            "queued for printing",
+            " sent by ",
+            "Dispute opened",
+            "Dunning profile changed",
+            "Invoice Created",
+            "Contact created",
+        )
+        company = env.ref(f"{ADDON}.relance_company_demo")
+        invoices = env["account.move"].search(
+            [("company_id", "=", company.id), ("move_type", "=", "out_invoice")]
+        )
+        french = invoices.filtered(lambda m: m.partner_id.lang == "fr_FR")
+        assert french
+        for note in _notes(french) + _notes(french.partner_id):
+            assert not any(text in note for text in english), note
+        # The export customer's invoices read in its language (English unless
+        # the addon speaks German).
+        export = invoices - french
+        assert export and set(export.partner_id.mapped("lang")) <= {"en_US", "de_DE"}
+        if export.partner_id.lang == "en_US":
+            assert any("Invoice Created" in n for n in _notes(export))

@@ -9,6 +9,13 @@ various ages, partly paid, paid on time and late, one in dispute), their
 payment scores, and a few days of dunning batches that leave a call overdue
 and a letter waiting to be printed, so the product is visible at first login
 whatever the day.
+
+The invoices carry the company's default sale tax (20 % VAT on the French
+chart), mapped by the customer's fiscal position (the German export customer:
+intra-EU, 0 %). What the demo writes in a customer's or an invoice's chatter
+(the batches' notes, a task done, a profile changed by the score, a dispute)
+is written in that customer's language: French for the French customers,
+English (or German) for the export customer.
 """
 
 import os
@@ -53,9 +60,10 @@ def populate(company):
     customers = _set_up_customers(company, collector, admin)
     today = fields.Date.context_today(company)
     invoices = _create_invoices(company, customers, today)
-    env["relance.dispute"].create(
+    disputed = invoices["pixel_1"]
+    env["relance.dispute"].with_context(lang=disputed.partner_id.lang).create(
         {
-            "move_id": invoices["pixel_1"].id,
+            "move_id": disputed.id,
             "reason": "late_delivery",
             "owner_id": admin.id,
             "note": "<p>Le site a été livré trois semaines après la date prévue.</p>",
@@ -64,9 +72,20 @@ def populate(company):
     # Payment behaviour: Transports Rapides pays late and moves to the
     # at-risk profile, with a trace in its chatter.
     partners = env["res.partner"].concat(*customers.values())
-    partners._relance_update_scores(company, today=today)
+    for group in _in_own_language(partners):
+        group._relance_update_scores(company, today=today)
     _run_batches(company, customers, today)
     _queue_failed_mails(env)
+
+
+def _in_own_language(partners):
+    """``partners`` grouped by language, each group in its language's context:
+    the notes the addon posts (translated with ``_()`` in the current
+    language) read as the customer reads."""
+    return [
+        group.with_context(lang=lang or "en_US")
+        for lang, group in partners.grouped("lang").items()
+    ]
 
 
 def _load_french(env):
@@ -194,23 +213,30 @@ def _create_invoices(company, customers, today):
         return today + timedelta(days=offset)
 
     def invoice(key, amount, due_in, label):
-        move = env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": customers[key.split("_")[0]].id,
-                "invoice_date": day(due_in - 30),
-                "invoice_date_due": day(due_in),
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": label,
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [],
-                        }
-                    )
-                ],
-            }
+        """An invoice of ``amount`` before tax, created in its customer's
+        language (its chatter's first note reads so)."""
+        partner = customers[key.split("_")[0]]
+        move = (
+            env["account.move"]
+            .with_context(lang=partner.lang)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": day(due_in - 30),
+                    "invoice_date_due": day(due_in),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": label,
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.set(_get_sale_taxes(partner).ids)],
+                            }
+                        )
+                    ],
+                }
+            )
         )
         move.action_post()
         invoices[key] = move
@@ -220,7 +246,7 @@ def _create_invoices(company, customers, today):
         values = {"payment_date": day(on)}
         if amount:
             values["amount"] = amount
-        env["account.payment.register"].with_context(
+        move.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=move.ids
         ).create(values)._create_payments()
 
@@ -252,24 +278,63 @@ def _create_invoices(company, customers, today):
     return invoices
 
 
+def _get_sale_taxes(partner):
+    """The company's default sale tax (20 % VAT on the French chart, found
+    from the company's settings, not by xmlid: the generic chart has its own),
+    as the customer's fiscal position maps it: the German export customer,
+    with its VAT number, falls under intra-EU B2B (0 %, reverse charge)."""
+    company = partner.env.company
+    fiscal_position = (
+        partner.env["account.fiscal.position"]
+        .with_company(company)
+        ._get_fiscal_position(partner)
+    )
+    return fiscal_position.map_tax(company.account_sale_tax_id)
+
+
 def _run_batches(company, customers, today):
     """Five days of the daily batch, as the cron runs it: one run per day
-    (Customers > Dunning > Daily runs), served chunk after chunk. Between the
-    second and third runs the collector works her tasks: she sends Groupe
-    Hexagone's friendly reminder (its call then falls due five days ago, and
-    waits, overdue) and calls Transports Rapides (whose scenario then goes on
-    to the reminder letter, waiting in Letters to print)."""
+    (Customers > Dunning > Daily runs), one chunk per language of its
+    customers (see _serve_in_own_languages). Between the second and third runs
+    the collector works her tasks: she sends Groupe Hexagone's friendly
+    reminder (its call then falls due five days ago, and waits, overdue) and
+    calls Transports Rapides (whose scenario then goes on to the reminder
+    letter, waiting in Letters to print)."""
     env = company.env
     Run = env["relance.run"].with_context(relance_no_commit=True)
     for offset in (-30, -20, -12, -5, 0):
         if offset == -12:
             _mark_done(customers["hexagone"], today + timedelta(days=-15))
             _mark_done(customers["rapides"], today + timedelta(days=-18))
-        Run._get_or_start(company, today + timedelta(days=offset))._serve(float("inf"))
+        _serve_in_own_languages(
+            Run._get_or_start(company, today + timedelta(days=offset))
+        )
+
+
+def _serve_in_own_languages(run):
+    """Serve ``run`` as :meth:`relance.run._serve` does, one chunk per language
+    of its customers, each in that language: the notes the batch posts on the
+    invoices (a letter queued, …) read as the customer reads. The cron serves
+    a run in its user's language; the demo has customers in two languages."""
+    if run.state == "done":
+        return
+    partners = run.env["res.partner"].browse(run.partner_ids_todo or [])
+    groups = _in_own_language(partners)
+    for group in groups:
+        run.with_context(lang=group.env.lang)._process_chunk(group.ids)
+    run.write(
+        {
+            "position": run.customer_count,
+            "chunk_count": run.chunk_count + len(groups),
+            "state": "done",
+            "finished_at": fields.Datetime.now(),
+        }
+    )
 
 
 def _mark_done(partner, day):
     """The customer's waiting task done by the collector on ``day``."""
+    partner = partner.with_context(lang=partner.lang)
     comms = partner.env["relance.communication"].search(
         [("partner_id", "=", partner.id), ("state", "=", "todo")]
     )
