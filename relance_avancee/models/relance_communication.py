@@ -680,11 +680,20 @@ class RelanceCommunication(models.Model):
             channel = (
                 comm.level_id._get_channel_label() if comm.level_id else _("Email")
             )
+            recipient = (comm.recipient_id or comm.partner_id).display_name
+            if comm.channel == "phone":
+                # A call is made, not sent.
+                bodies[comm] = _(
+                    "%(step)s done: call to %(recipient)s.",
+                    step=comm.level_id.name,
+                    recipient=recipient,
+                )
+                continue
             bodies[comm] = _(
                 "%(step)s sent by %(channel)s to %(recipient)s.",
                 step=comm.level_id.name or _("Thank-you message"),
                 channel=channel,
-                recipient=(comm.recipient_id or comm.partner_id).display_name,
+                recipient=recipient,
             )
         self._log_on_moves(bodies)
 
