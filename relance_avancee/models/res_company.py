@@ -1,6 +1,7 @@
 import re
 
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 DEFAULT_PROFILE_XMLIDS = (
     "relance_profile_key_account",
@@ -165,11 +166,29 @@ class ResCompany(models.Model):
         "date at most this many days away, and keep one open promise at a time. "
         "A collector may record any promise.",
     )
+    relance_portal_link_days = fields.Integer(
+        string="Self-service links valid for (days)",
+        default=60,
+        help="How long the link in a reminder email lets the customer see the "
+        "invoices it claims, pay them, promise a payment date or contest one, "
+        "counted from the sending.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):
         for company in self:
             company.relance_default_profile_id._check_used_in_company(company)
+
+    @api.constrains("relance_portal_link_days")
+    def _check_relance_portal_link_days(self):
+        for company in self:
+            if company.relance_portal_link_days < 1:
+                raise ValidationError(
+                    _(
+                        "The reminders' self-service links must be valid for at "
+                        "least a day."
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):

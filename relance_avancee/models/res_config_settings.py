@@ -64,6 +64,9 @@ class ResConfigSettings(models.TransientModel):
     relance_promise_max_days = fields.Integer(
         related="company_id.relance_promise_max_days", readonly=False
     )
+    relance_portal_link_days = fields.Integer(
+        related="company_id.relance_portal_link_days", readonly=False
+    )
     relance_interest_rate_warning = fields.Char(
         string="Late-payment rate warning",
         compute="_compute_relance_interest_rate_warning",
