@@ -135,7 +135,7 @@ class RelancePortal(http.Controller):
         lang = comm.partner_id.lang or comm.recipient_id.lang
         if lang and lang in dict(request.env["res.lang"].get_installed()):
             request.update_context(lang=lang)
-        return comm.with_context(lang=request.env.lang)
+        return comm.with_context(lang=request.env.lang).with_company(comm.company_id)
 
     def _new_nonce(self):
         nonce = secrets.token_urlsafe(16)
@@ -226,6 +226,8 @@ class RelancePortal(http.Controller):
                     format_amount(env, due, currency),
                 )
             )
+        # Sudo, after the token check: the public user creates a promise for
+        # this communication's customer and invoices only.
         with env.cr.savepoint():
             promise = (
                 env["relance.promise"]
@@ -303,7 +305,8 @@ class RelancePortal(http.Controller):
 
     def _log_on_customer(self, comm, body):
         """A note in the customer's chatter, by the contact who acted (the
-        text is escaped: it may hold what the customer typed)."""
+        text is escaped: it may hold what the customer typed). ``comm`` is
+        in sudo since the token check: the note goes on its customer only."""
         comm.partner_id.commercial_partner_id.message_post(
             body=body,
             author_id=self._get_contact(comm).id,
@@ -363,6 +366,7 @@ class RelancePortal(http.Controller):
                     ),
                 }
             )
+        # Sudo, after the token check: this customer's open promise, if any.
         open_promise = (
             request.env["relance.promise"]
             .sudo()

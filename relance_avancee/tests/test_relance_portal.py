@@ -3,6 +3,7 @@ from datetime import date
 from freezegun import freeze_time
 from lxml import html
 
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tools import convert_file
 
@@ -329,6 +330,55 @@ class TestRelancePortal(RelanceCommon, HttpCase):
         self.assertFalse(self._disputes())
         self.assertFalse(self.other_invoice.relance_in_dispute)
 
+    def test_communication_of_another_company_follows_that_company(self):
+        other = self.setup_other_company()["company"]
+        other.relance_promise_max_days = 10
+        customer = self._create_customer("Nordique SA")
+        move = (
+            self.env["account.move"]
+            .with_company(other)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": customer.id,
+                    "invoice_date": "2026-03-31",
+                    "invoice_date_due": "2026-03-31",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Services",
+                                "quantity": 1,
+                                "price_unit": 2500.0,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        self.engine._run(other, date(2026, 4, 5), partner_ids=customer.ids)
+        comm = self.env["relance.communication"].search(
+            [("partner_id", "=", customer.id), ("channel", "=", "email")]
+        )
+        self.assertEqual(comm.company_id, other)
+        path = self._path(comm)
+        response, page = self._open(path)
+        self.assertIn("2,500.00", page)
+        # Both companies number INV/2026/00001: the other customer's amounts
+        # tell whether its invoices leak.
+        self.assertNotIn("Durand SAS", page)
+        self.assertNotIn("640.00", page)
+        # The other company's limit (10 days), not the current one's (30).
+        response, _data = self._submit(path, "promise", {"date": "2026-04-20"})
+        self.assertIn("at most 10 days away", response.text)
+        self._submit(path, "promise", {"date": "2026-04-12"})
+        promise = self._promises(customer)
+        self.assertRecordValues(
+            promise, [{"company_id": other.id, "amount": 2500.0, "origin": "portal"}]
+        )
+        self.assertEqual(promise.move_ids, move)
+
     # ------------------------------------------------------------------
     # Payment, language, the email's link
     # ------------------------------------------------------------------
@@ -366,6 +416,12 @@ class TestRelancePortal(RelanceCommon, HttpCase):
         self.assertIn("Je paierai à cette date", page)
         self.assertIn("Facture non reçue", page)
         self.assertNotIn("Your invoices to settle", page)
+        # The company's limits speak French too.
+        response, _data = self._submit(
+            self._path(self.comm), "promise", {"date": "2026-06-30"}
+        )
+        self.assertIn("La date promise peut être au plus dans 30 jours", response.text)
+        self.assertFalse(self._promises())
 
     def test_reminder_email_links_to_the_page(self):
         # The shipped templates are noupdate: load them as a new database does.
