@@ -48,6 +48,7 @@
         "wizards/relance_handover_wizard_views.xml",
         "wizards/relance_print_wizard_views.xml",
         "views/relance_menus.xml",
+        "views/relance_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -6,6 +6,7 @@ from datetime import timedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize, format_date
+from odoo.tools.misc import hash_sign, verify_hash_signed
 
 from .relance_level import CHANNELS, TONES
 
@@ -20,6 +21,9 @@ COMMUNICATION_STATES = [
 LETTER_CHANNELS = ("letter", "formal_notice")
 # Stricter than Odoo's lenient normaliser, which accepts "jean@@x" as "@x".
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z0-9-]{2,}$")
+# The scope of the signed tokens of the customer's self-service links: a
+# token signed for another purpose never opens the page.
+PORTAL_TOKEN_SCOPE = "relance_avancee.communication.portal"
 
 
 class RelanceCommunication(models.Model):
@@ -773,3 +777,56 @@ class RelanceCommunication(models.Model):
         comms._set_state("error", reason=message, from_states=("sent",))
         if channel == "email" and comms:
             self.env["res.partner"]._relance_on_bounce(comms, message)
+
+    # ------------------------------------------------------------------
+    # Customer self-service link (portal)
+    # ------------------------------------------------------------------
+
+    def _get_portal_token(self):
+        """A signed token opening this communication's self-service page,
+        valid for the company's number of days from now (the email carrying
+        it is rendered when it is sent). Nothing is stored: the signature
+        (HMAC with the database secret) proves the server made it."""
+        self.ensure_one()
+        days = self.company_id.relance_portal_link_days or 1
+        # The database secret is only readable by the superuser; the token
+        # itself reveals nothing but the communication's id.
+        return hash_sign(
+            self.sudo().env,
+            PORTAL_TOKEN_SCOPE,
+            {"communication": self.id},
+            expiration=timedelta(days=days),
+        )
+
+    def _get_portal_link(self):
+        """The address of this communication's self-service page, where the
+        customer, without an account, sees the invoices it claims, downloads
+        and pays them, promises a payment date or contests one of them."""
+        self.ensure_one()
+        return (
+            f"{self.get_base_url()}/relance/reminder/{self.id}/"
+            f"{self._get_portal_token()}"
+        )
+
+    @api.model
+    def _get_by_portal_token(self, communication_id, token):
+        """The communication a self-service link opens, in sudo, or an empty
+        recordset when the token is malformed, tampered with, expired or made
+        for another communication.
+
+        Sudo is safe here: the caller is the public user, and the record
+        returned is the one the token's valid signature names, nothing else.
+        """
+        Communication = self.sudo()
+        try:
+            payload = verify_hash_signed(
+                Communication.env, PORTAL_TOKEN_SCOPE, token or ""
+            )
+        except (ValueError, TypeError):
+            # Not base64, an unknown version, not JSON: a mangled link.
+            payload = None
+        if not isinstance(payload, dict) or payload.get("communication") != (
+            communication_id
+        ):
+            return Communication
+        return Communication.browse(communication_id).exists()

@@ -187,6 +187,13 @@ class ResCompany(models.Model):
         "is escalated, once, to the customer's collector or a dunning manager "
         "with an activity. 0: never.",
     )
+    relance_portal_link_days = fields.Integer(
+        string="Self-service links valid for (days)",
+        default=60,
+        help="How long the link in a reminder email lets the customer see the "
+        "invoices it claims, pay them, promise a payment date or contest one, "
+        "counted from the sending.",
+    )
 
     @api.constrains("relance_default_profile_id")
     def _check_relance_default_profile(self):
@@ -212,6 +219,17 @@ class ResCompany(models.Model):
                     _(
                         "The pause after a reply and the delays before reminding "
                         "or escalating a late task are numbers of days: 0 or more."
+                    )
+                )
+
+    @api.constrains("relance_portal_link_days")
+    def _check_relance_portal_link_days(self):
+        for company in self:
+            if company.relance_portal_link_days < 1:
+                raise ValidationError(
+                    _(
+                        "The reminders' self-service links must be valid for at "
+                        "least a day."
                     )
                 )
 

@@ -73,6 +73,9 @@ class ResConfigSettings(models.TransientModel):
     relance_task_escalation_days = fields.Integer(
         related="company_id.relance_task_escalation_days", readonly=False
     )
+    relance_portal_link_days = fields.Integer(
+        related="company_id.relance_portal_link_days", readonly=False
+    )
     relance_interest_rate_warning = fields.Char(
         string="Late-payment rate warning",
         compute="_compute_relance_interest_rate_warning",
