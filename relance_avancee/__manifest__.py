@@ -27,6 +27,7 @@
         "views/relance_communication_views.xml",
         "views/relance_dispute_views.xml",
         "views/relance_promise_views.xml",
+        "views/relance_annotation_views.xml",
         "views/relance_run_views.xml",
         "views/res_partner_views.xml",
         "views/relance_customer_balance_views.xml",

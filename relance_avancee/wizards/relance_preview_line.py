@@ -39,6 +39,7 @@ class RelancePreviewLine(models.TransientModel):
             ("print", "Print queue"),
             ("skip", "Skip"),
             ("blocked", "Reconcile first"),
+            ("paused", "Paused"),
         ],
         readonly=True,
     )
@@ -62,7 +63,7 @@ class RelancePreviewLine(models.TransientModel):
         """Whether the run sends this line: ticked, neither skipped nor
         waiting for a reconciliation."""
         self.ensure_one()
-        return self.include and self.action not in ("skip", "blocked")
+        return self.include and self.action not in ("skip", "blocked", "paused")
 
     def _get_amount_once(self):
         """The amount of these lines, the invoices of a customer counted once:
