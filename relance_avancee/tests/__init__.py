@@ -19,3 +19,5 @@ from . import test_relance_late_fees
 from . import test_relance_statement
 from . import test_relance_handover
 from . import test_relance_print
+from . import test_relance_promise
+from . import test_relance_annotation
