@@ -86,6 +86,7 @@ class RelanceCustomerBalance(models.Model):
         help="The amount of the customer's open promises to pay.",
     )
     last_annotation = fields.Char(
+        string="Last annotation",
         compute="_compute_last_annotation",
         help="The latest annotation on the customer's open invoices.",
     )
