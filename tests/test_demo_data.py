@@ -181,3 +181,22 @@ def test_demo_shows_a_letter_to_print_a_dispute_and_an_overdue_call():
             ]
         )
         assert calls, "a phone call is overdue"
+
+
+def test_demo_shows_an_open_promise_and_an_annotation():
+    with odoo_env(DEMO_DB) as env:
+        invoice = env.ref(f"{ADDON}.relance_invoice_dubois_1_demo")
+        company = invoice.company_id
+        promise = env["relance.promise"].search(
+            [("company_id", "=", company.id), ("state", "=", "open")]
+        )
+        assert promise.move_ids == invoice
+        assert promise.amount == invoice.amount_residual
+        assert invoice.relance_pause_until == promise.date > date.today()
+        annotation = invoice.relance_annotation_ids
+        assert annotation.kind == "payment_planned"
+        assert annotation.user_id == promise.user_id
+        # Not a customer waiting for a person: its scenario is automatic.
+        assert not env["relance.communication"].search(
+            [("partner_id", "=", promise.partner_id.id), ("state", "=", "todo")]
+        )

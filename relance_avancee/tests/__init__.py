@@ -21,4 +21,3 @@ from . import test_relance_handover
 from . import test_relance_print
 from . import test_relance_promise
 from . import test_relance_annotation
-from . import test_demo_data
