@@ -7,6 +7,7 @@ from datetime import timedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
+from odoo.tools.sql import column_exists, create_column
 
 from .relance_interest_rate import half_year_start
 
@@ -599,6 +600,15 @@ class AccountMove(models.Model):
     relance_paused = fields.Boolean(
         string="Reminders paused", compute="_compute_relance_pause_reason"
     )
+
+    def _auto_init(self):
+        # Nothing pauses an invoice when the columns appear (no promise, no
+        # annotation yet): create them empty rather than let Odoo compute them
+        # for every journal entry of a large ledger.
+        for column in ("relance_pause_until", "relance_resume_date"):
+            if not column_exists(self.env.cr, self._table, column):
+                create_column(self.env.cr, self._table, column, "date")
+        return super()._auto_init()
 
     @api.depends(
         "relance_promise_ids.state",
