@@ -239,6 +239,27 @@ class TestRelancePromise(RelanceCommon):
             )
         self.assertEqual(rows[self.sales.id][0]["state"], "broken")
 
+    def test_digest_mail_lists_the_broken_promise(self):
+        self.company.write(
+            {
+                "relance_digest_interval": "weekly",
+                "relance_digest_weekday": "0",
+                "relance_digest_last_date": "2026-04-13",
+            }
+        )
+        self._promise("2026-04-14", "2026-04-15", 1500.0)
+        with freeze_time("2026-04-16"):
+            self.env["relance.promise"]._cron_check_promises()
+        with freeze_time("2026-04-20"):
+            self.env["relance.digest"]._cron_send_digest()
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "res.users"), ("res_id", "=", self.sales.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Promises to pay", mail.body_html)
+        self.assertIn("Promet SA", mail.body_html)
+        self.assertIn("Broken", mail.body_html)
+
     def test_salesperson_of_another_customer_cannot_read_the_promise(self):
         promise = self._promise("2026-04-05", "2026-04-20", 1500.0)
         Promise = self.env["relance.promise"]
