@@ -2,7 +2,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import RelanceCommon
 
@@ -71,6 +71,30 @@ class TestRelanceAnnotation(RelanceCommon):
         resumed = self._history(self.partner, kind="reminder", date="2026-04-11")
         self.assertEqual(resumed.move_id, self.invoice)
         self.assertEqual(resumed.state, "sent")
+
+    def test_billing_user_annotates_from_the_invoice_form(self):
+        billing = new_test_user(
+            self.env,
+            login="annotation_billing",
+            groups="base.group_user,account.group_account_invoice",
+        )
+        with freeze_time("2026-04-01"):
+            form = Form(self.invoice.with_user(billing))
+            with form.relance_annotation_ids.new() as line:
+                line.kind = "payment_planned"
+                line.date = "2026-04-08"
+                line.pause_reminders = True
+                line.note = "Transfer announced for the 8th."
+            form.save()
+        annotation = self.invoice.relance_annotation_ids
+        self.assertEqual(annotation.user_id, billing)
+        self.assertEqual(
+            str(self.invoice.relance_pause_until), "2026-04-08", "paused until then"
+        )
+        action = self.invoice.with_user(billing).action_view_relance_annotations()
+        self.assertEqual(
+            self.env["relance.annotation"].search(action["domain"]), annotation
+        )
 
     def test_pause_needs_a_date(self):
         with self.assertRaises(ValidationError):

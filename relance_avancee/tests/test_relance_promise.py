@@ -2,7 +2,7 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import format_date
 
 from .common import RelanceCommon
@@ -219,6 +219,25 @@ class TestRelancePromise(RelanceCommon):
         self.assertEqual(context["default_amount"], 1500.0)
         self._promise("2026-04-05", "2026-04-20", 1500.0)
         self.assertEqual(self.partner.with_user(self.sales).relance_promise_count, 1)
+
+    def test_record_a_promise_through_the_form(self):
+        billing = new_test_user(
+            self.env,
+            login="promise_billing",
+            groups="base.group_user,account.group_account_invoice",
+        )
+        with freeze_time("2026-04-05"):
+            action = self.partner.with_user(billing).action_relance_record_promise()
+            Promise = self.env["relance.promise"].with_user(billing)
+            form = Form(Promise.with_context(**action["context"]))
+            form.date = "2026-04-20"
+            promise = form.save()
+        self.assertEqual(promise.move_ids, self.invoice_1 | self.invoice_2)
+        self.assertEqual(promise.amount, 1500.0)
+        self.assertEqual(promise.user_id, billing)
+        self.assertEqual(
+            self.invoice_2.relance_pause_until, fields.Date.to_date("2026-04-20")
+        )
 
     def test_digest_lists_open_and_broken_promises(self):
         promise = self._promise("2026-04-05", "2026-04-06", 1500.0)
