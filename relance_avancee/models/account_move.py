@@ -145,6 +145,14 @@ class AccountMove(models.Model):
             return _("The invoice %s is no longer posted.", self.name)
         if self.relance_in_dispute:
             return _("The invoice %s is in dispute.", self.name)
+        if self.relance_paused:
+            # A promise or an annotation made since the scan: the step is
+            # cancelled, and planned again when the pause ends.
+            return _(
+                "The invoice %(invoice)s: %(reason)s",
+                invoice=self.name,
+                reason=self.relance_pause_reason,
+            )
         receivable = self.line_ids.filtered(
             lambda line: line.account_id.account_type == "asset_receivable"
         )

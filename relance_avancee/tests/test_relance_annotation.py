@@ -58,6 +58,10 @@ class TestRelanceAnnotation(RelanceCommon):
             self.assertIn("Reminders paused until", self.invoice.relance_pause_reason)
             self.assertIn("The CFO is back", self.invoice.relance_pause_reason)
             self._run("2026-04-03", self.partner)
+            # A step queued before the pause (a letter to print) is cancelled.
+            reason = self.invoice._relance_get_not_due_reason()
+            self.assertIn("Reminders paused until", reason)
+            self.assertFalse(self.other_invoice._relance_get_not_due_reason())
         reminded = self._history(self.partner, kind="reminder").move_id
         self.assertEqual(reminded, self.other_invoice)
         with freeze_time("2026-04-10"):
@@ -66,6 +70,8 @@ class TestRelanceAnnotation(RelanceCommon):
             self._history(self.partner, kind="reminder", date="2026-04-10")
         )
         with freeze_time("2026-04-11"):
+            # Computed for today: forget what the run of the 10th read.
+            self.invoice.invalidate_recordset(["relance_paused"])
             self.assertFalse(self.invoice.relance_paused)
             self._run("2026-04-11", self.partner)
         resumed = self._history(self.partner, kind="reminder", date="2026-04-11")
