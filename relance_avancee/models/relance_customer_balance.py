@@ -220,7 +220,3 @@ class RelanceCustomerBalance(models.Model):
         return self.partner_id.with_company(
             self.company_id
         ).action_relance_record_promise()
-
-    def action_view_promises(self):
-        self.ensure_one()
-        return self.partner_id.action_view_relance_promises()
