@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import format_date
 
@@ -64,6 +64,13 @@ class TestRelancePromise(RelanceCommon):
             self.assertTrue(self.invoice_1.relance_paused)
             self.assertIn("promise to pay", self.invoice_1.relance_pause_reason)
         self.assertIn("Promise to pay recorded", self.partner.message_ids[0].body)
+
+    def test_promise_of_a_customer_owing_nothing_is_refused(self):
+        nothing = self._create_customer("Rien SA", self.profile_sme)
+        with freeze_time("2026-04-05"), self.assertRaises(UserError):
+            self.env["relance.promise"].with_user(self.collector).create(
+                {"partner_id": nothing.id, "date": "2026-04-20", "amount": 10.0}
+            )
 
     def test_pause_covers_the_promised_invoices_only(self):
         self._promise("2026-04-02", "2026-04-20", 1000.0, moves=self.invoice_1)
