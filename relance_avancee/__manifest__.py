@@ -30,6 +30,7 @@
         "views/relance_promise_views.xml",
         "views/relance_call_views.xml",
         "views/relance_payment_plan_views.xml",
+        "views/relance_annotation_views.xml",
         "views/relance_run_views.xml",
         "views/res_partner_views.xml",
         "views/relance_customer_balance_views.xml",

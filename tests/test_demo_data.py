@@ -281,3 +281,22 @@ def test_demo_chatter_notes_are_in_the_customer_language():
         assert export and set(export.partner_id.mapped("lang")) <= {"en_US", "de_DE"}
         if export.partner_id.lang == "en_US":
             assert any("Invoice Created" in n for n in _notes(export))
+
+
+def test_demo_shows_an_open_promise_and_an_annotation():
+    with odoo_env(DEMO_DB) as env:
+        invoice = env.ref(f"{ADDON}.relance_invoice_dubois_1_demo")
+        company = invoice.company_id
+        promise = env["relance.promise"].search(
+            [("company_id", "=", company.id), ("state", "=", "open")]
+        )
+        assert promise.move_ids == invoice
+        assert promise.amount == invoice.amount_residual
+        assert invoice.relance_pause_until == promise.date > date.today()
+        annotation = invoice.relance_annotation_ids
+        assert annotation.kind == "payment_planned"
+        assert annotation.user_id == promise.user_id
+        # Not a customer waiting for a person: its scenario is automatic.
+        assert not env["relance.communication"].search(
+            [("partner_id", "=", promise.partner_id.id), ("state", "=", "todo")]
+        )

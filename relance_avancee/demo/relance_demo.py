@@ -75,6 +75,7 @@ def populate(company):
     for group in _in_own_language(partners):
         group._relance_update_scores(company, today=today)
     _run_batches(company, customers, today)
+    _create_promise_and_annotation(company, customers, today)
     _queue_failed_mails(env)
 
 
@@ -352,4 +353,36 @@ def _queue_failed_mails(env):
         [("mail_mail_id", "in", mails.ids), ("notification_status", "=", "exception")]
     ).write(
         {"notification_status": "ready", "failure_type": False, "failure_reason": False}
+    )
+
+
+def _create_promise_and_annotation(company, customers, today):
+    """Ébénisterie Dubois, reminded by email only, promised on the phone to pay
+    the rest of its overdue invoice within ten days: an open promise (its
+    reminders pause until then) and the collector's annotation on the
+    invoice."""
+    env = company.env
+    dubois = customers["dubois"]
+    invoice = env.ref("relance_avancee.relance_invoice_dubois_1_demo")
+    collector = dubois.relance_collector_id or env.user
+    env["relance.promise"].create(
+        {
+            "partner_id": dubois.id,
+            "company_id": company.id,
+            "move_ids": [Command.set(invoice.ids)],
+            "date": today + timedelta(days=10),
+            "amount": invoice.amount_residual,
+            "user_id": collector.id,
+            "origin": "call",
+            "note": "Le gérant règle le solde par virement sous dix jours.",
+        }
+    )
+    env["relance.annotation"].create(
+        {
+            "move_id": invoice.id,
+            "kind": "payment_planned",
+            "date": today + timedelta(days=10),
+            "note": "Virement du solde annoncé par le gérant au téléphone.",
+            "user_id": collector.id,
+        }
     )

@@ -5,6 +5,7 @@ from . import relance_profile
 from . import relance_level
 from . import relance_dispute
 from . import relance_promise
+from . import relance_annotation
 from . import relance_communication
 from . import relance_history
 from . import account_move

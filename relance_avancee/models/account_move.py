@@ -7,6 +7,7 @@ from datetime import timedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
+from odoo.tools.sql import column_exists, create_column
 
 from .relance_interest_rate import half_year_start
 
@@ -144,6 +145,14 @@ class AccountMove(models.Model):
             return _("The invoice %s is no longer posted.", self.name)
         if self.relance_in_dispute:
             return _("The invoice %s is in dispute.", self.name)
+        if self.relance_paused:
+            # A promise or an annotation made since the scan: the step is
+            # cancelled, and planned again when the pause ends.
+            return _(
+                "The invoice %(invoice)s: %(reason)s",
+                invoice=self.name,
+                reason=self.relance_pause_reason,
+            )
         receivable = self.line_ids.filtered(
             lambda line: line.account_id.account_type == "asset_receivable"
         )
@@ -558,3 +567,135 @@ class AccountMove(models.Model):
             "relance_is_late_fees": True,
             "invoice_line_ids": [Command.create(vals) for vals in lines],
         }
+
+    # -------------------------------------------------------------------------
+    # Pauses: promises to pay and annotations
+    # -------------------------------------------------------------------------
+
+    relance_promise_ids = fields.Many2many(
+        "relance.promise",
+        "relance_promise_account_move_rel",
+        "move_id",
+        "promise_id",
+        string="Promises to pay",
+        copy=False,
+    )
+    relance_annotation_ids = fields.One2many(
+        "relance.annotation", "move_id", string="Annotations", copy=False
+    )
+    relance_annotation_count = fields.Integer(
+        string="Annotations #", compute="_compute_relance_annotation_count"
+    )
+    relance_pause_until = fields.Date(
+        string="Reminders paused until",
+        compute="_compute_relance_pause",
+        store=True,
+        copy=False,
+        help="An open promise to pay or an annotation pauses the reminders of "
+        "this invoice until this date included; they resume the day after.",
+    )
+    relance_resume_date = fields.Date(
+        string="Dunning resumes on",
+        compute="_compute_relance_pause",
+        store=True,
+        copy=False,
+        help="The day after a broken promise: the next step of the scenario is "
+        "due that day, without waiting for the scenario's spacing.",
+    )
+    relance_pause_reason = fields.Char(
+        string="Pause reason", compute="_compute_relance_pause_reason"
+    )
+    relance_paused = fields.Boolean(
+        string="Reminders paused", compute="_compute_relance_pause_reason"
+    )
+
+    def _auto_init(self):
+        # Nothing pauses an invoice when the columns appear (no promise, no
+        # annotation yet): create them empty rather than let Odoo compute them
+        # for every journal entry of a large ledger.
+        for column in ("relance_pause_until", "relance_resume_date"):
+            if not column_exists(self.env.cr, self._table, column):
+                create_column(self.env.cr, self._table, column, "date")
+        return super()._auto_init()
+
+    @api.depends(
+        "relance_promise_ids.state",
+        "relance_promise_ids.date",
+        "relance_annotation_ids.pause_reminders",
+        "relance_annotation_ids.date",
+    )
+    def _compute_relance_pause(self):
+        for move in self:
+            ends = [p.date for p in move.relance_promise_ids if p.state == "open"] + [
+                a.date for a in move.relance_annotation_ids if a.pause_reminders
+            ]
+            move.relance_pause_until = max(ends) if ends else False
+            broken = [p.date for p in move.relance_promise_ids if p.state == "broken"]
+            move.relance_resume_date = (
+                max(broken) + timedelta(days=1) if broken else False
+            )
+
+    @api.depends_context("tz", "lang")
+    @api.depends("relance_pause_until")
+    def _compute_relance_pause_reason(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            until = move.relance_pause_until
+            move.relance_paused = bool(until and until >= today)
+            if not move.relance_paused:
+                move.relance_pause_reason = False
+                continue
+            move.relance_pause_reason = _(
+                "Reminders paused until %(date)s (%(reason)s).",
+                date=format_date(self.env, until),
+                reason=move._relance_get_pause_cause(),
+            )
+
+    def _relance_get_pause_cause(self):
+        """What pauses this invoice until ``relance_pause_until``, in words:
+        the open promise or the annotation ending that day."""
+        self.ensure_one()
+        until = self.relance_pause_until
+        # sudo: the cause is shown to whoever sees the invoice, whether or not
+        # the promise's or annotation's record rules let them open it.
+        for promise in self.sudo().relance_promise_ids:
+            if promise.state == "open" and promise.date == until:
+                return _(
+                    "promise to pay %(amount)s",
+                    amount=promise.currency_id.format(promise.amount),
+                )
+        for annotation in self.sudo().relance_annotation_ids:
+            if annotation.pause_reminders and annotation.date == until:
+                return annotation._get_pause_reason()
+        return ""
+
+    def _compute_relance_annotation_count(self):
+        groups = self.env["relance.annotation"]._read_group(
+            [("move_id", "in", self.ids)], ["move_id"], ["__count"]
+        )
+        counts = {move.id: count for move, count in groups}
+        for move in self:
+            move.relance_annotation_count = counts.get(move.id, 0)
+
+    def action_view_relance_annotations(self):
+        """The annotations of this invoice; a new one is for this invoice."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "relance_avancee.relance_annotation_action"
+        )
+        action["domain"] = [("move_id", "=", self.id)]
+        action["context"] = {"default_move_id": self.id}
+        return action
+
+    def _relance_check_promises(self):
+        """A payment reconciled on these invoices may keep their open promises
+        at once (see ``relance.promise._check_kept_or_broken``)."""
+        # sudo: promises are the dunning's bookkeeping, updated for whoever
+        # records the payment (an accountant may not see every promise).
+        promises = (
+            self.env["relance.promise"]
+            .sudo()
+            .search([("state", "=", "open"), ("move_ids", "in", self.ids)])
+        )
+        if promises:
+            promises._check_kept_or_broken(fields.Date.context_today(self))

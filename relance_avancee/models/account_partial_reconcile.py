@@ -7,6 +7,8 @@ class AccountPartialReconcile(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partials = super().create(vals_list)
+        # Promises first: the score counts the promise the payment keeps.
+        partials._relance_check_promises()
         partials._relance_update_partner_scores()
         return partials
 
@@ -22,3 +24,12 @@ class AccountPartialReconcile(models.Model):
         (
             self.debit_move_id | self.credit_move_id
         )._relance_update_partner_scores_from_lines()
+
+    def _relance_check_promises(self):
+        """A payment reconciled with an invoice a promise to pay covers keeps
+        the promise the day the payments cover it, not at the next nightly
+        check."""
+        moves = (self.debit_move_id | self.credit_move_id).move_id
+        moves.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_receipt")
+        )._relance_check_promises()

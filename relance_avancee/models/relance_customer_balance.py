@@ -1,5 +1,5 @@
 from odoo import _, fields, models, tools
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 
 class RelanceCustomerBalance(models.Model):
@@ -69,6 +69,27 @@ class RelanceCustomerBalance(models.Model):
         string="Disputes",
         readonly=True,
         help="The number of open disputes of the customer.",
+    )
+    annotation_count = fields.Integer(
+        string="Annotations",
+        readonly=True,
+        help="The number of annotations on the customer's invoices still to be paid.",
+    )
+    promise_date = fields.Date(
+        string="Promised for",
+        readonly=True,
+        help="The date of the customer's open promise to pay (the earliest when "
+        "several are open).",
+    )
+    promise_amount = fields.Monetary(
+        string="Promised",
+        readonly=True,
+        help="The amount of the customer's open promises to pay.",
+    )
+    last_annotation = fields.Char(
+        string="Last annotation",
+        compute="_compute_last_annotation",
+        help="The latest annotation on the customer's open invoices.",
     )
     next_step = fields.Char(
         related="partner_id.relance_next_step",
@@ -167,7 +188,21 @@ class RelanceCustomerBalance(models.Model):
                                AND w.state = 'todo'
                                AND (w.manual
                                     OR w.channel IN ('letter', 'formal_notice')))
-                               AS waiting_days
+                               AS waiting_days,
+                           (SELECT COUNT(*) FROM relance_annotation n
+                              JOIN account_move nm ON nm.id = n.move_id
+                             WHERE n.partner_id = m.commercial_partner_id
+                               AND n.company_id = l.company_id
+                               AND nm.payment_state IN ('not_paid', 'partial'))
+                               AS annotation_count,
+                           (SELECT MIN(pr.date) FROM relance_promise pr
+                             WHERE pr.partner_id = m.commercial_partner_id
+                               AND pr.company_id = l.company_id
+                               AND pr.state = 'open') AS promise_date,
+                           (SELECT SUM(pr.amount) FROM relance_promise pr
+                             WHERE pr.partner_id = m.commercial_partner_id
+                               AND pr.company_id = l.company_id
+                               AND pr.state = 'open') AS promise_amount
                       FROM account_move_line l
                       JOIN account_move m ON m.id = l.move_id
                       JOIN account_account a ON a.id = l.account_id
@@ -185,6 +220,26 @@ class RelanceCustomerBalance(models.Model):
             )
         )
 
+    def _compute_last_annotation(self):
+        annotations = {}
+        for partner in self.partner_id:
+            for annotation in partner.relance_annotation_ids:
+                annotations.setdefault(
+                    (partner.id, annotation.company_id.id), annotation
+                )
+        for balance in self:
+            annotation = annotations.get((balance.partner_id.id, balance.company_id.id))
+            balance.last_annotation = (
+                _(
+                    "%(date)s, %(author)s – %(annotation)s",
+                    date=format_date(self.env, annotation.create_date),
+                    author=annotation.user_id.name,
+                    annotation=annotation._get_pause_reason(),
+                )
+                if annotation
+                else False
+            )
+
     def action_open_partner(self):
         self.ensure_one()
         return self.partner_id._get_records_action(name=self.partner_id.display_name)
@@ -198,3 +253,10 @@ class RelanceCustomerBalance(models.Model):
         action = self.partner_id.action_view_relance_history()
         action["name"] = _("Reminders of %s", self.partner_id.display_name)
         return action
+
+    def action_record_promise(self):
+        """Record a promise to pay of this customer."""
+        self.ensure_one()
+        return self.partner_id.with_company(
+            self.company_id
+        ).action_relance_record_promise()

@@ -203,10 +203,34 @@ class RelanceDigest(models.AbstractModel):
 
     @api.model
     def _get_digest_promises(self, company, today, salespeople):
-        """Promises to pay of the salespeople's customers falling due or broken:
-        ``{user_id: [{...}]}``. No promise model yet: the addon that adds
-        ``relance.promise`` fills this section."""
-        return {}
+        """Promises to pay of the salespeople's customers: the open ones and
+        those broken since the last digest, by promised date:
+        ``{user_id: [{'promise', 'partner', 'date', 'amount', 'state'}]}``."""
+        since = self._get_digest_since(company, today)
+        promises = self.env["relance.promise"].search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "in", list(salespeople)),
+                "|",
+                ("state", "=", "open"),
+                "&",
+                ("state", "=", "broken"),
+                ("date_closed", ">", since),
+            ],
+            order="date, id",
+        )
+        result = {}
+        for promise in promises:
+            result.setdefault(salespeople[promise.partner_id.id].id, []).append(
+                {
+                    "promise": promise,
+                    "partner": promise.partner_id,
+                    "date": promise.date,
+                    "amount": promise.amount,
+                    "state": promise.state,
+                }
+            )
+        return result
 
     @api.model
     def _get_digest_tasks(self, company, today):

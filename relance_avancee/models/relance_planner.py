@@ -47,6 +47,7 @@ class MovePlan:
     waiting: object = None  # relance.level recordset still to do by a person
     step: tuple = ()  # StepLevel of each of ``levels``
     paused_until: date | None = None  # the customer's reminders wait till then
+    resume_date: date | None = None  # a broken promise: next step due at once
 
 
 @dataclass
@@ -114,7 +115,8 @@ class RelancePlanner(models.AbstractModel):
 
         :return: ``(moves, credits, credits_by_currency)`` where ``moves``
             maps a move id to its aggregated open debit (partner, due date,
-            residuals, currency, cycle, dispute flag), ``credits`` maps a
+            residuals, currency, cycle, dispute flag, pause and resume
+            dates), ``credits`` maps a
             commercial partner to the total of its unreconciled credits
             (payments, credit notes) in company currency, and
             ``credits_by_currency`` the same per currency id, in that currency.
@@ -128,6 +130,8 @@ class RelancePlanner(models.AbstractModel):
                        m.commercial_partner_id,
                        m.relance_cycle,
                        m.relance_in_dispute,
+                       m.relance_pause_until,
+                       m.relance_resume_date,
                        MIN(l.date_maturity) FILTER (WHERE l.amount_residual > 0),
                        SUM(l.amount_residual) FILTER (WHERE l.amount_residual > 0),
                        SUM(l.amount_residual_currency)
@@ -138,7 +142,8 @@ class RelancePlanner(models.AbstractModel):
                            FILTER (WHERE l.amount_residual < 0)
                   %(open_items)s
               GROUP BY l.move_id, m.commercial_partner_id, m.relance_cycle,
-                       m.relance_in_dispute
+                       m.relance_in_dispute, m.relance_pause_until,
+                       m.relance_resume_date
                 """,
                 open_items=self._get_open_items_sql(company, partner_ids),
             )
@@ -151,6 +156,8 @@ class RelancePlanner(models.AbstractModel):
             partner_id,
             cycle,
             in_dispute,
+            pause_until,
+            resume_date,
             due,
             residual,
             residual_currency,
@@ -168,6 +175,8 @@ class RelancePlanner(models.AbstractModel):
                     "partner_id": partner_id,
                     "cycle": cycle or 1,
                     "in_dispute": in_dispute,
+                    "pause_until": pause_until,
+                    "resume_date": resume_date,
                     "due": due,
                     "residual": residual,
                     "residual_currency": residual_currency or residual,
@@ -311,9 +320,20 @@ class RelancePlanner(models.AbstractModel):
         return self._plan_moves(company, today, moves)
 
     @api.model
-    def _plan_moves(self, company, today, moves):
-        # A customer whose reminders are paused (it replied to one) keeps its
-        # plans, marked paused: the preview and the customer say until when.
+    def _is_paused(self, move, today):
+        """Whether an open promise to pay, a payment plan or an annotation
+        pauses this open item (see :meth:`_read_open_receivables`) on
+        ``today``: until its date included, the reminders resuming the day
+        after."""
+        return bool(move["pause_until"] and move["pause_until"] >= today)
+
+    @api.model
+    def _plan_moves(self, company, today, moves, ignore_pause=False):
+        """Plan the next step of these open items (see :meth:`_plan`).
+        Invoices in dispute, and paused ones unless ``ignore_pause`` (the
+        preview asks what a pause holds back), are left out. A customer whose
+        reminders are paused (it replied to one) keeps its plans, marked
+        paused: the preview and the customer say until when."""
         profiles, pauses = self._read_partner_states(
             company, {m["partner_id"] for m in moves.values()}, today
         )
@@ -323,6 +343,8 @@ class RelancePlanner(models.AbstractModel):
         plans = []
         for move_id, move in moves.items():
             if move["in_dispute"]:
+                continue
+            if not ignore_pause and self._is_paused(move, today):
                 continue
             partner_id = move["partner_id"]
             profile = profiles.get(partner_id)
@@ -346,6 +368,7 @@ class RelancePlanner(models.AbstractModel):
                 cycle=move["cycle"],
                 levels=empty,
                 paused_until=pauses.get(partner_id),
+                resume_date=move.get("resume_date"),
             )
             self._plan_next_step(plan, steps, done.get(move_id, {}), today)
             if plan.levels or plan.missed or plan.waiting:
@@ -388,6 +411,11 @@ class RelancePlanner(models.AbstractModel):
                 planned = max(
                     planned, previous[1] + timedelta(days=delay - previous[0])
                 )
+            resume = plan.resume_date
+            if resume and delay >= 0 and (not previous or previous[1] < resume):
+                # A broken promise: the scenario resumes at once with its next
+                # step, not after the step's delay or the scenario's spacing.
+                planned = min(planned, max(resume, plan.due_date))
             plan.levels = (
                 records
                 if len(missing) == len(levels)
@@ -470,6 +498,25 @@ class RelancePlanner(models.AbstractModel):
                     format_amount(self.env, min_amount, currency),
                 )
         return proposals
+
+    @api.model
+    def _scan_paused(self, company, today, partner_ids=None):
+        """The open items a pause (a promise to pay, an annotation) holds back
+        today although their next step is due: what the preview shows as
+        paused, and why.
+
+        :return: list of :class:`MovePlan` whose step would be made today
+        """
+        moves = self._read_open_receivables(company, partner_ids)[0]
+        paused = {
+            move_id: move
+            for move_id, move in moves.items()
+            if self._is_paused(move, today)
+        }
+        if not paused:
+            return []
+        plans = self._plan_moves(company, today, paused, ignore_pause=True)
+        return [plan for plan in plans if plan.step and plan.planned_date <= today]
 
     @api.model
     def _scan_thanks(self, company, today, partner_ids=None):

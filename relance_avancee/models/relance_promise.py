@@ -1,7 +1,14 @@
+from collections import defaultdict
 from datetime import timedelta
+
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_date
+
+# Open promises whose date passed, checked per call of the nightly cron.
+PROMISE_CHECK_BATCH = 500
 
 PROMISE_ORIGINS = [
     ("manual", "Entered by a person"),
@@ -100,6 +107,24 @@ class RelancePromise(models.Model):
     )
     note = fields.Text()
     date_closed = fields.Date(string="Closed on", readonly=True, copy=False)
+    date_made = fields.Date(
+        string="Made on",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=fields.Date.context_today,
+        help="Payments reconciled from this day to the promised date count "
+        "towards the promise.",
+    )
+    amount_paid = fields.Monetary(
+        string="Amount kept",
+        readonly=True,
+        copy=False,
+        currency_field="currency_id",
+        help="What payments reconciled on the covered invoices from the day of "
+        "the promise to the promised date paid. A promise partly kept closes as "
+        "broken with this amount: the rest is chased.",
+    )
 
     _sql_constraints = [
         (
@@ -120,7 +145,9 @@ class RelancePromise(models.Model):
 
     @api.constrains("move_ids", "partner_id")
     def _check_moves_of_partner(self):
-        for promise in self:
+        # sudo: a collector without accounting rights records promises; only
+        # the covered invoices' customer and type are read.
+        for promise in self.sudo():
             others = promise.move_ids.filtered(
                 lambda m, p=promise: (
                     m.commercial_partner_id != p.partner_id.commercial_partner_id
@@ -143,7 +170,73 @@ class RelancePromise(models.Model):
             if vals.get("partner_id"):
                 partner = self.env["res.partner"].browse(vals["partner_id"])
                 vals["partner_id"] = partner.commercial_partner_id.id
-        return super().create(vals_list)
+        promises = super().create(vals_list)
+        promises._fill_overdue_invoices()
+        promises._log_on_customers(
+            lambda p: _(
+                "Promise to pay recorded: %(amount)s by %(date)s for %(invoices)s; "
+                "their reminders pause until then.",
+                amount=p.currency_id.format(p.amount),
+                date=format_date(p.env, p.date),
+                invoices=", ".join(p.move_ids.sudo().mapped("name")),
+            )
+        )
+        return promises
+
+    @api.model
+    def _get_open_invoices(self, partners, companies):
+        """The posted customer invoices of these commercial ``partners`` in
+        ``companies`` with something left to pay, in one search."""
+        # sudo: a collector records promises without accounting rights; only
+        # the customers' own open invoices in the given companies are read.
+        return (
+            self.env["account.move"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("company_id", "in", companies.ids),
+                    ("move_type", "in", ("out_invoice", "out_receipt")),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                ],
+                [
+                    "commercial_partner_id",
+                    "company_id",
+                    "invoice_date_due",
+                    "amount_residual_signed",
+                ],
+            )
+        )
+
+    def _fill_overdue_invoices(self):
+        """A promise for the customer as a whole covers the invoices it has
+        overdue when it promises (its open ones when none is overdue yet),
+        stored on the promise: invoices issued later are not covered."""
+        missing = self.filtered(lambda p: not p.move_ids)
+        if not missing:
+            return
+        today = fields.Date.context_today(self)
+        moves = self._get_open_invoices(missing.partner_id, missing.company_id)
+        for promise in missing:
+            mine = moves.filtered(
+                lambda m, p=promise: (
+                    m.commercial_partner_id == p.partner_id
+                    and m.company_id == p.company_id
+                )
+            )
+            overdue = mine.filtered(
+                lambda m: m.invoice_date_due and m.invoice_date_due < today
+            )
+            if not (overdue or mine):
+                raise UserError(
+                    _(
+                        "%(customer)s has no open invoice: there is nothing to "
+                        "promise to pay.",
+                        customer=promise.partner_id.display_name,
+                    )
+                )
+            promise.move_ids = overdue or mine
 
     def _check_customer_limits(self):
         """The limits the company sets on promises the customer makes alone
@@ -192,4 +285,218 @@ class RelancePromise(models.Model):
         self.write(
             {"state": "cancelled", "date_closed": fields.Date.context_today(self)}
         )
+        self._log_on_customers(
+            lambda p: _(
+                "Promise to pay of %(amount)s by %(date)s cancelled: the reminders "
+                "resume.",
+                amount=p.currency_id.format(p.amount),
+                date=format_date(p.env, p.date),
+            )
+        )
         return True
+
+    # ------------------------------------------------------------------
+    # Kept or broken
+    # ------------------------------------------------------------------
+
+    def _read_payments(self):
+        """What pays these promises, in one query: ``{promise_id: (paid,
+        residual, paid_late)}`` where ``paid`` is the amount reconciled on the
+        covered invoices' receivable lines from the day of the promise to the
+        promised date (``max_date`` of the partial reconciliation, the
+        payment's real date), ``residual`` what the covered invoices still owe
+        and ``paid_late`` whether a reconciliation came after the date (all in
+        company currency)."""
+        if not self:
+            return {}
+        for model in (
+            "account.move.line",
+            "account.partial.reconcile",
+            "relance.promise",
+        ):
+            self.env[model].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH lines AS (
+                    SELECT rel.promise_id, l.id, l.amount_residual
+                      FROM relance_promise_account_move_rel rel
+                      JOIN account_move_line l ON l.move_id = rel.move_id
+                      JOIN account_account a ON a.id = l.account_id
+                     WHERE rel.promise_id = ANY(%(ids)s)
+                       AND a.account_type = 'asset_receivable'
+                       AND l.balance > 0
+                )
+                SELECT p.id,
+                       COALESCE((SELECT SUM(apr.amount)
+                                   FROM lines
+                                   JOIN account_partial_reconcile apr
+                                     ON apr.debit_move_id = lines.id
+                                  WHERE lines.promise_id = p.id
+                                    AND apr.max_date >= p.date_made
+                                    AND apr.max_date <= p.date), 0),
+                       COALESCE((SELECT SUM(lines.amount_residual)
+                                   FROM lines
+                                  WHERE lines.promise_id = p.id), 0),
+                       EXISTS(SELECT 1
+                                FROM lines
+                                JOIN account_partial_reconcile apr
+                                  ON apr.debit_move_id = lines.id
+                               WHERE lines.promise_id = p.id
+                                 AND apr.max_date > p.date)
+                  FROM relance_promise p
+                 WHERE p.id = ANY(%(ids)s)
+                """,
+                ids=self.ids,
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _check_kept_or_broken(self, today):
+        """Close the open promises of ``self`` that payments keep, and those
+        whose date passed before ``today`` without being covered.
+
+        - **kept**: the payments reconciled on the covered invoices from the
+          day of the promise to the promised date reach the promised amount,
+          or leave nothing to pay on them;
+        - **broken**: the date passed and it is not kept. Whatever was paid is
+          recorded (``amount_paid``: a promise partly kept), the rest is
+          chased: the pause ends and the next step of the scenario is due at
+          once (``account.move.relance_resume_date``); the responsible person
+          gets a *Promise broken* activity, the customer's chatter a note.
+
+        :return: ``(kept, broken)`` promises
+        """
+        promises = self.filtered(lambda p: p.state == "open")
+        payments = promises._read_payments()
+        kept = broken = self.browse()
+        paid_by_promise = {}
+        for promise in promises:
+            paid, residual, paid_late = payments.get(promise.id, (0.0, 0.0, False))
+            currency = promise.currency_id
+            paid_by_promise[promise.id] = paid
+            settled = (
+                promise.move_ids
+                and currency.compare_amounts(residual, 0.0) <= 0
+                and not paid_late
+            )
+            if currency.compare_amounts(paid, promise.amount) >= 0 or settled:
+                kept |= promise
+            elif promise.date < today:
+                broken |= promise
+            elif currency.compare_amounts(paid, promise.amount_paid):
+                promise.amount_paid = paid
+        for state, closing in (("kept", kept), ("broken", broken)):
+            for promise in closing:
+                promise.write(
+                    {
+                        "state": state,
+                        "date_closed": today,
+                        "amount_paid": paid_by_promise[promise.id],
+                    }
+                )
+        kept._log_on_customers(
+            lambda p: _(
+                "Promise to pay of %(amount)s by %(date)s kept: %(paid)s paid.",
+                amount=p.currency_id.format(p.amount),
+                date=format_date(p.env, p.date),
+                paid=p.currency_id.format(p.amount_paid),
+            )
+        )
+        broken._log_on_customers(lambda p: p._get_broken_message())
+        broken._schedule_broken_activities()
+        return kept, broken
+
+    def _get_broken_message(self):
+        self.ensure_one()
+        values = {
+            "amount": self.currency_id.format(self.amount),
+            "date": format_date(self.env, self.date),
+            "paid": self.currency_id.format(self.amount_paid),
+        }
+        if self.currency_id.is_zero(self.amount_paid):
+            return _(
+                "Promise to pay of %(amount)s by %(date)s broken: nothing was "
+                "paid. The reminders resume at once.",
+                **values,
+            )
+        return _(
+            "Promise to pay of %(amount)s by %(date)s partly kept: %(paid)s paid. "
+            "The rest is chased: the reminders resume at once.",
+            **values,
+        )
+
+    def _get_responsible(self):
+        """Who follows this promise up: its responsible, else the customer's
+        collector, else its salesperson, else the current user."""
+        self.ensure_one()
+        partner = self.partner_id.with_company(self.company_id)
+        return (
+            self.user_id
+            or partner.relance_collector_id
+            or partner.user_id
+            or self.env.user
+        )
+
+    def _schedule_broken_activities(self):
+        """A *Promise broken* activity for the responsible person of each of
+        these promises, created together."""
+        if not self:
+            return
+        activity_type = self.env.ref(
+            "relance_avancee.mail_activity_type_promise_broken",
+            raise_if_not_found=False,
+        )
+        model = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        vals_list = [
+            {
+                "res_model_id": model,
+                "res_id": promise.id,
+                "activity_type_id": activity_type.id if activity_type else False,
+                "summary": _("Promise broken"),
+                "note": promise._get_broken_message(),
+                "user_id": promise._get_responsible().id,
+                "date_deadline": today,
+            }
+            for promise in self
+        ]
+        # sudo: the activity is assigned by the dunning's own check, whoever
+        # (the nightly cron, the accountant reconciling) triggers it.
+        self.env["mail.activity"].sudo().create(vals_list)
+
+    def _log_on_customers(self, message):
+        """Log ``message(promise)`` in the chatter of each promise's customer,
+        one note per customer."""
+        if not self:
+            return
+        bodies = defaultdict(list)
+        for promise in self:
+            bodies[promise.partner_id.id].append(message(promise))
+        # sudo: a note of the dunning's own bookkeeping on the customer, which
+        # a collector without contact rights cannot write.
+        self.env["res.partner"].sudo().browse(list(bodies))._message_log_batch(
+            {pid: Markup("<br/>").join(texts) for pid, texts in bodies.items()},
+            author_id=self.env.user.partner_id.id,
+        )
+
+    @api.model
+    def _cron_check_promises(self):
+        """Nightly: close the open promises whose date passed (kept by payments
+        reconciled by the date, else broken), a bounded batch per call; Odoo
+        calls again while some remain (``_notify_progress``)."""
+        # sudo: a system job over every company, whoever triggers it.
+        self = self.sudo()  # noqa: PLW0642
+        today = fields.Date.context_today(self)
+        domain = [("state", "=", "open"), ("date", "<", today)]
+        promises = self.search(domain, order="date, id", limit=PROMISE_CHECK_BATCH)
+        kept, broken = promises._check_kept_or_broken(today)
+        # The score counts kept and broken promises: recompute it now.
+        closed = kept | broken
+        for company in closed.company_id:
+            closed.filtered(
+                lambda p, c=company: p.company_id == c
+            ).partner_id._relance_update_scores(company, today=today)
+        remaining = self.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(promises), remaining=remaining)
+        return promises

@@ -18,6 +18,10 @@ SCORE_REMINDER_POINTS = 5  # points per reminder needed per invoice...
 SCORE_REMINDER_CAP = 10  # ...at most 10
 SCORE_DISPUTE_POINTS = 5  # points per dispute lost...
 SCORE_DISPUTE_CAP = 10  # ...at most 10
+SCORE_PROMISE_KEPT_POINTS = 3  # points per promise to pay kept...
+SCORE_PROMISE_KEPT_CAP = 6  # ...at most 6
+SCORE_PROMISE_BROKEN_POINTS = 5  # points per promise to pay broken...
+SCORE_PROMISE_BROKEN_CAP = 15  # ...at most 15
 
 
 class RelanceScore(models.AbstractModel):
@@ -35,11 +39,13 @@ class RelanceScore(models.AbstractModel):
         - ``L``: amount-weighted days late of the paid amounts and of the overdue
           residual (credit notes reduce the invoice, they do not pay it);
         - ``S``: share of invoices fully paid on or before their due date;
-        - ``R``: reminders sent per invoice; ``D``: disputes lost (rejected).
+        - ``R``: reminders sent per invoice; ``D``: disputes lost (rejected);
+        - ``K`` / ``B``: promises to pay kept / broken (partly kept included),
+          closed within the window: ``P = min(6, 3 * K) - min(15, 5 * B)``.
 
-        ``score = 100 - min(50, L) - 30 * (1 - S) - min(10, 5 * R) - min(10, 5 * D)``,
-        or ``50 - min(10, 5 * D)`` for a customer without invoice in the window,
-        rounded half up and kept within 0–100.
+        ``score = 100 - min(50, L) - 30 * (1 - S) - min(10, 5 * R) - min(10, 5 * D)
+        + P``, or ``50 - min(10, 5 * D) + P`` for a customer without invoice in
+        the window, rounded half up and kept within 0–100.
 
         :return: ``{partner_id: score}``
         """
@@ -63,6 +69,7 @@ class RelanceScore(models.AbstractModel):
                 ["__count"],
             )
         }
+        promises = self._read_promise_counts(partners, company, start)
         rounding = company.currency_id.rounding
         scores = {}
         for partner in partners:
@@ -78,8 +85,12 @@ class RelanceScore(models.AbstractModel):
                 SCORE_DISPUTE_CAP,
                 SCORE_DISPUTE_POINTS * disputes_lost.get(partner.id, 0),
             )
+            kept, broken = promises.get(partner.id, (0, 0))
+            promise_term = min(
+                SCORE_PROMISE_KEPT_CAP, SCORE_PROMISE_KEPT_POINTS * kept
+            ) - min(SCORE_PROMISE_BROKEN_CAP, SCORE_PROMISE_BROKEN_POINTS * broken)
             if not considered:
-                raw = SCORE_NEUTRAL - dispute_penalty
+                raw = SCORE_NEUTRAL - dispute_penalty + promise_term
             else:
                 weight = sum(m["paid"] + m["residual"] for m in considered.values())
                 late = sum(m["late_weighted"] for m in considered.values())
@@ -100,6 +111,7 @@ class RelanceScore(models.AbstractModel):
                     - SCORE_ON_TIME_WEIGHT * (1 - share_on_time)
                     - min(SCORE_REMINDER_CAP, SCORE_REMINDER_POINTS * reminder_rate)
                     - dispute_penalty
+                    + promise_term
                 )
             scores[partner.id] = int(max(0, min(100, float_round(raw, 0))))
         return scores
@@ -203,3 +215,27 @@ class RelanceScore(models.AbstractModel):
             )
         )
         return {move.id: count for move, count in groups}
+
+    @api.model
+    def _read_promise_counts(self, partners, company, start):
+        """Promises to pay kept and broken, closed since ``start``:
+        ``{partner_id: (kept, broken)}``."""
+        # sudo: an aggregate for the score, filtered by company just below.
+        groups = (
+            self.env["relance.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("kept", "broken")),
+                    ("date_closed", ">=", start),
+                ],
+                ["partner_id", "state"],
+                ["__count"],
+            )
+        )
+        counts = defaultdict(lambda: [0, 0])
+        for partner, state, count in groups:
+            counts[partner.id][0 if state == "kept" else 1] += count
+        return {pid: tuple(values) for pid, values in counts.items()}

@@ -532,6 +532,7 @@ class ResPartner(models.Model):
                 ["__count"],
             )
         }
+        promises = partners._relance_get_banner_promises()
         result = {}
         for partner in partners:
             if partner.relance_total_overdue <= 0:
@@ -555,6 +556,7 @@ class ResPartner(models.Model):
                 )
             if partner.relance_next_step:
                 details.append(_("Next step: %s.", partner.relance_next_step))
+            details += promises.get(partner.id, [])
             count = disputes.get(partner.id, 0)
             warnings = []
             if partner.relance_total_disputed:
@@ -943,3 +945,109 @@ class ResPartner(models.Model):
                 ),
                 user=user,
             )
+
+    # -------------------------------------------------------------------------
+    # Promises to pay and invoice annotations
+    # -------------------------------------------------------------------------
+
+    relance_promise_count = fields.Integer(
+        string="Promises", compute="_compute_relance_promise_count"
+    )
+    relance_annotation_ids = fields.One2many(
+        "relance.annotation",
+        string="Annotations of open invoices",
+        compute="_compute_relance_annotation_ids",
+        help="The notes kept on this customer's invoices still to be paid, "
+        "newest first.",
+    )
+
+    def _compute_relance_promise_count(self):
+        commercial = self.commercial_partner_id
+        counts = {
+            partner.id: count
+            for partner, count in self.env["relance.promise"]._read_group(
+                [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"]
+            )
+        }
+        for partner in self:
+            partner.relance_promise_count = counts.get(
+                partner.commercial_partner_id.id, 0
+            )
+
+    def _compute_relance_annotation_ids(self):
+        commercial = self.commercial_partner_id._relance_filter_visible()
+        annotations = self.env["relance.annotation"].search(
+            [("partner_id", "in", commercial.ids)]
+        )
+        # sudo: whether the invoice is still open, for users who see the
+        # annotation (its record rules) without accounting rights.
+        open_moves = set(
+            annotations.move_id.sudo()
+            .filtered(lambda m: m.payment_state in ("not_paid", "partial"))
+            .ids
+        )
+        for partner in self:
+            cid = partner.commercial_partner_id.id
+            partner.relance_annotation_ids = annotations.filtered(
+                lambda a, cid=cid: a.partner_id.id == cid and a.move_id.id in open_moves
+            )
+
+    def _relance_get_banner_promises(self):
+        """The banner lines of these customers' open promises to pay:
+        ``{partner_id: [text]}``; record rules apply (a salesperson sees the
+        promises of their own customers)."""
+        promises = self.env["relance.promise"].search(
+            [
+                ("partner_id", "in", self.ids),
+                ("company_id", "in", self.env.companies.ids),
+                ("state", "=", "open"),
+            ],
+            order="date, id",
+        )
+        result = {}
+        for promise in promises:
+            result.setdefault(promise.partner_id.id, []).append(
+                _(
+                    "Promise to pay: %(amount)s by %(date)s.",
+                    amount=format_amount(self.env, promise.amount, promise.currency_id),
+                    date=format_date(self.env, promise.date),
+                )
+            )
+        return result
+
+    def action_view_relance_promises(self):
+        """The customer's promises to pay; a new one is for this customer."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "relance_avancee.relance_promise_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_relance_record_promise(self):
+        """Open a new promise to pay for this customer, covering its overdue
+        invoices (the collector may remove some)."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        moves = self.env["relance.promise"]._get_open_invoices(
+            customer, self.env.company
+        )
+        today = fields.Date.context_today(self)
+        overdue = moves.filtered(
+            lambda m: m.invoice_date_due and m.invoice_date_due < today
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Record a promise to pay"),
+            "res_model": "relance.promise",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_partner_id": customer.id,
+                "default_company_id": self.env.company.id,
+                "default_move_ids": [fields.Command.set(overdue.ids)],
+                "default_amount": sum(overdue.mapped("amount_residual_signed")),
+            },
+        }

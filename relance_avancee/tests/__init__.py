@@ -23,3 +23,8 @@ from . import test_relance_replies
 from . import test_relance_forgotten_tasks
 from . import test_relance_portal
 from . import test_relance_portal_tour
+from . import test_relance_promise
+from . import test_relance_annotation
+from . import test_relance_call
+from . import test_relance_call_tour
+from . import test_relance_payment_plan

@@ -150,6 +150,7 @@ class RelancePreviewWizard(models.TransientModel):
                     "note": note,
                 }
             )
+        vals_list += self._prepare_paused_lines(engine)
         for partner_id, move_ids in thanks.items():
             moves = self.env["account.move"].browse(move_ids)
             vals_list.append(
@@ -167,6 +168,45 @@ class RelancePreviewWizard(models.TransientModel):
             )
         self.line_ids.unlink()
         self.env["relance.preview.line"].create(vals_list)
+
+    def _prepare_paused_lines(self, engine):
+        """Lines saying which invoices a promise to pay or an annotation holds
+        back although their step is due, and until when: one per customer,
+        channel and kind, never sent."""
+        plans = engine._scan_paused(self.company_id, self.date, self._get_partner_ids())
+        groups = {}
+        for plan in plans:
+            for level in plan.step:
+                kind = "courtesy" if level.delay < 0 else "reminder"
+                key = (plan.partner_id, level.channel, kind, level.manual)
+                groups.setdefault(key, (level, []))[1].append(plan)
+        # sudo: the pause's cause (a promise, an annotation) is read for the
+        # note whatever the user's rights on those records.
+        moves = self.env["account.move"].sudo()
+        currency = self.company_id.currency_id
+        vals_list = []
+        for (partner_id, channel, kind, manual), (level, items) in groups.items():
+            paused = moves.browse(sorted({plan.move_id for plan in items}))
+            vals_list.append(
+                {
+                    "wizard_id": self.id,
+                    "partner_id": partner_id,
+                    "level_id": level.id,
+                    "channel": channel,
+                    "kind": kind,
+                    "manual": manual,
+                    "action": "paused",
+                    "include": False,
+                    "move_ids": [fields.Command.set(paused.ids)],
+                    "invoice_count": len(paused),
+                    "currency_id": currency.id,
+                    "amount": sum(plan.amount for plan in items),
+                    "note": " ".join(
+                        f"{move.name}: {move.relance_pause_reason}" for move in paused
+                    ),
+                }
+            )
+        return vals_list
 
     def action_refresh(self):
         self._compute_lines()
@@ -194,7 +234,7 @@ class RelancePreviewWizard(models.TransientModel):
         excluded = {
             (line.partner_id.id, line.channel, line.kind, line.manual)
             for line in self.line_ids
-            if not line.include and line.kind != "thanks"
+            if not line.include and line.kind != "thanks" and line.action != "paused"
         }
         excluded_thanks = {
             line.partner_id.id
