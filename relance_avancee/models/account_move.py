@@ -583,6 +583,14 @@ class AccountMove(models.Model):
     relance_annotation_ids = fields.One2many(
         "relance.annotation", "move_id", string="Annotations", copy=False
     )
+    relance_payment_plan_ids = fields.Many2many(
+        "relance.payment.plan",
+        "relance_payment_plan_account_move_rel",
+        "move_id",
+        "plan_id",
+        string="Payment plans",
+        copy=False,
+    )
     relance_annotation_count = fields.Integer(
         string="Annotations #", compute="_compute_relance_annotation_count"
     )
@@ -591,16 +599,18 @@ class AccountMove(models.Model):
         compute="_compute_relance_pause",
         store=True,
         copy=False,
-        help="An open promise to pay or an annotation pauses the reminders of "
-        "this invoice until this date included; they resume the day after.",
+        help="An open promise to pay, a running payment plan (until its last "
+        "instalment and its grace period) or an annotation pauses the reminders "
+        "of this invoice until this date included; they resume the day after.",
     )
     relance_resume_date = fields.Date(
         string="Dunning resumes on",
         compute="_compute_relance_pause",
         store=True,
         copy=False,
-        help="The day after a broken promise: the next step of the scenario is "
-        "due that day, without waiting for the scenario's spacing.",
+        help="The day after a broken promise, the day a payment plan broke: the "
+        "next step of the scenario is due that day, without waiting for the "
+        "scenario's spacing.",
     )
     relance_pause_reason = fields.Char(
         string="Pause reason", compute="_compute_relance_pause_reason"
@@ -623,17 +633,32 @@ class AccountMove(models.Model):
         "relance_promise_ids.date",
         "relance_annotation_ids.pause_reminders",
         "relance_annotation_ids.date",
+        "relance_payment_plan_ids.state",
+        "relance_payment_plan_ids.grace_days",
+        "relance_payment_plan_ids.date_closed",
+        "relance_payment_plan_ids.line_ids.date",
     )
     def _compute_relance_pause(self):
         for move in self:
             ends = [p.date for p in move.relance_promise_ids if p.state == "open"] + [
                 a.date for a in move.relance_annotation_ids if a.pause_reminders
             ]
+            ends += [
+                plan._get_pause_end()
+                for plan in move.relance_payment_plan_ids
+                if plan.state == "running" and plan.line_ids
+            ]
             move.relance_pause_until = max(ends) if ends else False
-            broken = [p.date for p in move.relance_promise_ids if p.state == "broken"]
-            move.relance_resume_date = (
-                max(broken) + timedelta(days=1) if broken else False
-            )
+            resumes = [
+                p.date + timedelta(days=1)
+                for p in move.relance_promise_ids
+                if p.state == "broken"
+            ] + [
+                plan.date_closed
+                for plan in move.relance_payment_plan_ids
+                if plan.state == "broken" and plan.date_closed
+            ]
+            move.relance_resume_date = max(resumes) if resumes else False
 
     @api.depends_context("tz", "lang")
     @api.depends("relance_pause_until")
@@ -667,6 +692,9 @@ class AccountMove(models.Model):
         for annotation in self.sudo().relance_annotation_ids:
             if annotation.pause_reminders and annotation.date == until:
                 return annotation._get_pause_reason()
+        for plan in self.sudo().relance_payment_plan_ids:
+            if plan.state == "running" and plan._get_pause_end() == until:
+                return _("payment plan %s", plan.display_name)
         return ""
 
     def _compute_relance_annotation_count(self):

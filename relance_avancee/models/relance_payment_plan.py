@@ -476,6 +476,13 @@ class RelancePaymentPlan(models.Model):
             broken._schedule_broken_activities()
         return newly_missed, completed, broken
 
+    def _get_pause_end(self):
+        """The last day this plan pauses its invoices' reminders: its last
+        instalment's date plus the grace period (a plan still behind then is
+        broken, and the reminders resume that day)."""
+        self.ensure_one()
+        return max(self.line_ids.mapped("date")) + timedelta(days=self.grace_days)
+
     def _get_missed_line(self):
         """The oldest missed instalment of this plan."""
         self.ensure_one()
@@ -679,16 +686,3 @@ class ResPartner(models.Model):
             "views": [(False, "form")],
             "context": {"default_partner_id": partner.id},
         }
-
-
-class AccountMove(models.Model):
-    _inherit = "account.move"
-
-    relance_payment_plan_ids = fields.Many2many(
-        "relance.payment.plan",
-        "relance_payment_plan_account_move_rel",
-        "move_id",
-        "plan_id",
-        string="Payment plans",
-        copy=False,
-    )

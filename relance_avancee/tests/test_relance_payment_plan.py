@@ -247,3 +247,64 @@ class TestRelancePaymentPlan(RelanceCommon):
         self.assertEqual(
             self.env["relance.payment.plan"].search(action["domain"]), plan
         )
+
+
+@tagged("post_install", "-at_install")
+class TestRelancePaymentPlanPause(RelanceCommon):
+    """While a plan runs, the batch leaves its invoices alone and chases the
+    others; a broken plan lets the scenario resume at once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._create_customer("Echeancier SAS", cls.profile_sme)
+        cls.covered = cls._invoice(cls.customer, 1200.0, "2026-03-01")
+        cls.uncovered = cls._invoice(cls.customer, 300.0, "2026-03-20")
+        with freeze_time("2026-04-10"):
+            cls.plan = cls.env["relance.payment.plan"].create(
+                {
+                    "partner_id": cls.customer.id,
+                    "move_ids": [Command.set(cls.covered.ids)],
+                    "instalment_count": 2,
+                    "first_date": "2026-05-01",
+                    "send_agreement": False,
+                }
+            )
+            cls.plan.action_compute_schedule()
+            cls.plan.action_confirm()
+
+    def test_running_plan_pauses_its_invoices_only(self):
+        # Last instalment 1 June + 10 days of grace.
+        self.assertEqual(str(self.covered.relance_pause_until), "2026-06-11")
+        self.assertFalse(self.uncovered.relance_pause_until)
+        with freeze_time("2026-04-12"):
+            self.assertTrue(self.covered.relance_paused)
+            self.assertIn("payment plan", self.covered.relance_pause_reason)
+            self._run("2026-04-12", self.customer)
+        self.assertFalse(
+            self._history(self.customer).filtered(lambda h: h.move_id == self.covered)
+        )
+        self.assertTrue(
+            self._history(self.customer).filtered(
+                lambda h: h.move_id == self.uncovered and h.state == "sent"
+            )
+        )
+
+    def test_broken_plan_resumes_the_reminders_at_once(self):
+        with freeze_time("2026-05-12"):
+            self.plan._check_instalments(fields.Date.to_date("2026-05-12"))
+        self.assertEqual(self.plan.state, "broken")
+        self.assertFalse(self.covered.relance_pause_until)
+        self.assertEqual(str(self.covered.relance_resume_date), "2026-05-12")
+        with freeze_time("2026-05-12"):
+            self._run("2026-05-12", self.customer)
+        rows = self._history(self.customer).filtered(
+            lambda h: h.move_id == self.covered and h.state == "sent"
+        )
+        self.assertTrue(rows)
+        self.assertEqual(set(rows.mapped("date")), {fields.Date.to_date("2026-05-12")})
+
+    def test_cancelled_plan_ends_the_pause(self):
+        self.plan.action_cancel()
+        self.assertFalse(self.covered.relance_pause_until)
+        self.assertIn("cancelled", self.customer.message_ids[0].body)
