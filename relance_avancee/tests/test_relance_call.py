@@ -33,6 +33,9 @@ class TestRelanceCallLog(RelanceCommon):
         )
         cls.inv_1 = cls._invoice(cls.customer, 1200.0, DUE)
         cls.inv_2 = cls._invoice(cls.customer, 300.0, DUE)
+        cls.annotation = cls.env["relance.annotation"].create(
+            {"move_id": cls.inv_1.id, "kind": "other", "note": "Ask for Paul"}
+        )
 
     def _phone_step(self):
         """Run the daily batch until the risk profile's phone step waits."""
@@ -78,6 +81,7 @@ class TestRelanceCallLog(RelanceCommon):
             self.assertEqual(wizard.promise_amount, 1500.0)
             self.assertEqual(wizard.open_move_ids, self.inv_1 | self.inv_2)
             self.assertTrue(wizard.history_ids)
+            self.assertEqual(wizard.annotation_ids, self.annotation)
             wizard.write(
                 {
                     "outcome": "promise",

@@ -72,6 +72,11 @@ class RelanceCallWizard(models.TransientModel):
         string="Recent reminders",
         compute="_compute_history_ids",
     )
+    annotation_ids = fields.Many2many(
+        "relance.annotation",
+        string="Annotations",
+        compute="_compute_annotation_ids",
+    )
 
     @api.depends("partner_id", "company_id")
     def _compute_open_move_ids(self):
@@ -82,6 +87,14 @@ class RelanceCallWizard(models.TransientModel):
     def _compute_history_ids(self):
         for wizard in self:
             wizard.history_ids = wizard.partner_id._relance_get_recent_history()
+
+    @api.depends("partner_id", "company_id")
+    def _compute_annotation_ids(self):
+        for wizard in self:
+            wizard.annotation_ids = self.env["relance.annotation"].search(
+                [("move_id", "in", wizard._get_open_moves().ids)],
+                order="create_date desc, id desc",
+            )
 
     def _get_open_moves(self):
         self.ensure_one()
