@@ -74,6 +74,8 @@ class TestRelanceCallLog(RelanceCommon):
         comm, day = self._phone_step()
         rows = comm.history_ids
         self.assertEqual(set(rows.mapped("state")), {"todo"})
+        # The phone activity leads to the step, where the call is logged.
+        self.assertIn(f"/odoo/relance.communication/{comm.id}", comm.activity_id.note)
         with freeze_time(day + timedelta(days=1)):
             wizard = self._wizard(self.caller)
             # The pending phone step and the overdue amount are proposed.
