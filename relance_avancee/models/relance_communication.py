@@ -3,6 +3,8 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 
+import phonenumbers
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize, format_date
@@ -20,6 +22,16 @@ COMMUNICATION_STATES = [
 LETTER_CHANNELS = ("letter", "formal_notice")
 # Stricter than Odoo's lenient normaliser, which accepts "jean@@x" as "@x".
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z0-9-]{2,}$")
+
+
+def _is_landline(number):
+    """Whether the E.164 ``number`` is a fixed line, which cannot receive an
+    SMS (``False`` when unsure: a number that may be mobile or fixed)."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
 class RelanceCommunication(models.Model):
@@ -567,6 +579,17 @@ class RelanceCommunication(models.Model):
                         number=raw,
                         partner=recipient.display_name,
                         error=error.args[0],
+                    ),
+                )
+                continue
+            if _is_landline(number):
+                result[comm.id] = (
+                    False,
+                    _(
+                        "The number %(number)s of %(partner)s is a landline: an "
+                        "SMS needs a mobile number.",
+                        number=raw,
+                        partner=recipient.display_name,
                     ),
                 )
                 continue
