@@ -504,6 +504,20 @@ class RelanceCommunication(models.Model):
                 "The customer %s is archived: restore it or exclude it from dunning.",
                 self.partner_id.display_name,
             )
+        lang = self.partner_id.lang
+        if (
+            self.channel != "phone"
+            and lang
+            and lang != "en_US"
+            and not self.env["res.lang"]._get_data(code=lang)
+        ):
+            # Its message would be written in that language: Odoo cannot.
+            return _(
+                "The language %(lang)s of %(partner)s is not installed: install "
+                "it or change the customer's language.",
+                lang=lang,
+                partner=self.partner_id.display_name,
+            )
         if self.channel == "email" or self.kind == "thanks":
             if not recipient.email:
                 return _("%s has no email address.", recipient.display_name)
