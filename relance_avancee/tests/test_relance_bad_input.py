@@ -23,12 +23,13 @@ class TestRelanceBadInputCases(RelanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The people who act: a collector (dunning team, sends again) and an
-        # accountant (invoices, prints the letters; no dunning rights).
+        # The people who act: a collector (dunning team with invoicing rights,
+        # sends again) and an accountant (invoices, prints the letters; no
+        # dunning rights).
         cls.collector_user = new_test_user(
             cls.env,
             login="bad_input_collector",
-            groups="base.group_user,relance_avancee.group_relance_user",
+            groups="account.group_account_invoice,relance_avancee.group_relance_user",
             company_id=cls.company.id,
             company_ids=cls.company.ids,
         )
@@ -337,7 +338,7 @@ class TestRelanceBadInputCases(RelanceCommon):
         self.assertEqual(row.state, "cancelled")
         self.assertIn("was cancelled", row.reason)
         # Nothing left to send again.
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "Only communications in error"):
             row.communication_id.with_user(self.collector_user).action_retry()
         self.assertFalse(self._mails(partner))
 
