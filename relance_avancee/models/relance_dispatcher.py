@@ -226,8 +226,8 @@ class RelanceDispatcher(models.AbstractModel):
         )
         template = template.with_context(relance_render_batch=True)
         try:
-            with self.env.cr.savepoint():
-                return template._generate_template(comms.ids, fnames), comms.browse()
+            # No savepoint on this path of every chunk: rendering writes nothing.
+            return template._generate_template(comms.ids, fnames), comms.browse()
         except UserError as error:
             if len(comms) == 1:
                 self._set_render_error(template, comms, error)
@@ -235,8 +235,7 @@ class RelanceDispatcher(models.AbstractModel):
         values, failed = {}, comms.browse()
         for comm in comms:
             try:
-                with self.env.cr.savepoint():
-                    values.update(template._generate_template(comm.ids, fnames))
+                values.update(template._generate_template(comm.ids, fnames))
             except UserError as error:
                 self._set_render_error(template, comm, error)
                 failed |= comm
