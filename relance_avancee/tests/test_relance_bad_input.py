@@ -308,6 +308,22 @@ class TestRelanceBadInputCases(RelanceCommon):
         self._assert_cancelled(row, "reset to draft")
         self.assertIn("reset to draft", invoice.message_ids[0].body)
 
+    def test_invoice_reset_to_draft_then_posted_again_is_chased_again(self):
+        invoice, row = self._open_task()
+        partner = row.partner_id
+        other = self._invoice(partner, 700.0, "2026-03-31")
+        invoice.with_user(self.billing).button_draft()
+        invoice.with_user(self.billing).action_post()
+        # The scenario goes on for both invoices: the cancelled notice is not
+        # in the way of the steps that follow (nor of the customer's others).
+        with freeze_time("2026-04-05"):
+            self._run("2026-04-05", partner)
+        steps = self._history(partner, kind="reminder")
+        self.assertEqual(steps.move_id, invoice | other)
+        self.assertEqual(set(steps.mapped("state")), {"todo"})
+        self.assertEqual(len(steps.communication_id), 1)
+        self.assertEqual(row.state, "cancelled")
+
     def test_invoice_cancelled_cancels_its_open_steps_with_reason(self):
         invoice, row = self._open_task()
         invoice.with_user(self.billing).button_cancel()
