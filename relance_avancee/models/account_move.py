@@ -160,13 +160,18 @@ class AccountMove(models.Model):
         error waiting to be sent again): the invoice was reset to draft,
         cancelled or reversed, there is nothing left to chase. A letter or a
         task left with no invoice is cancelled, its activity removed."""
+        invoices = self.filtered(lambda m: m.is_sale_document(include_receipts=True))
+        if not invoices:
+            return
         # sudo: the user was allowed to reset, cancel or reverse these invoices;
         # their open dunning steps, written by the dunning team only, are moot
         # with them and closed here, nothing else.
         rows = (
             self.env["relance.history"]
             .sudo()
-            .search([("move_id", "in", self.ids), ("state", "in", ("todo", "error"))])
+            .search(
+                [("move_id", "in", invoices.ids), ("state", "in", ("todo", "error"))]
+            )
         )
         if not rows:
             return
