@@ -134,6 +134,73 @@ class AccountMove(models.Model):
             )
         return True
 
+    def button_draft(self):
+        res = super().button_draft()
+        if not self.env.context.get("relance_skip_open_steps"):
+            self._relance_cancel_open_steps()
+        return res
+
+    def button_cancel(self):
+        # The reset to draft button_cancel goes through is not the reason.
+        res = super(
+            AccountMove, self.with_context(relance_skip_open_steps=True)
+        ).button_cancel()
+        self._relance_cancel_open_steps()
+        return res
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        reversals = super()._reverse_moves(default_values_list, cancel=cancel)
+        if cancel:
+            # Reversed in full: the credit note settles the invoice at once.
+            self._relance_cancel_open_steps()
+        return reversals
+
+    def _relance_cancel_open_steps(self):
+        """Cancel, with their reason, the dunning steps of these invoices still
+        open (a letter waiting to be printed, a task for a person, an email in
+        error waiting to be sent again): the invoice was reset to draft,
+        cancelled or reversed, there is nothing left to chase. A letter or a
+        task left with no invoice is cancelled, its activity removed."""
+        invoices = self.filtered(lambda m: m.is_sale_document(include_receipts=True))
+        if not invoices:
+            return
+        # sudo: the user was allowed to reset, cancel or reverse these invoices;
+        # their open dunning steps, written by the dunning team only, are moot
+        # with them and closed here, nothing else.
+        rows = (
+            self.env["relance.history"]
+            .sudo()
+            .search(
+                [("move_id", "in", invoices.ids), ("state", "in", ("todo", "error"))]
+            )
+        )
+        if not rows:
+            return
+        bodies = {}
+        for move, group in rows.grouped("move_id").items():
+            reason = move._relance_get_not_due_reason() or _(
+                "The invoice %s is no longer due.", move.name
+            )
+            group.write({"state": "cancelled", "reason": reason})
+            bodies[move.id] = _("Open dunning steps cancelled: %s", reason)
+        rows.move_id._message_log_batch(bodies=bodies)
+        comms = rows.communication_id.filtered(
+            lambda c: (
+                c.state in ("todo", "error")
+                and not c.history_ids.filtered(lambda h: h.state != "cancelled")
+            )
+        )
+        for comm in comms:
+            comm.write(
+                {
+                    "state": "cancelled",
+                    "error_reason": "\n".join(
+                        dict.fromkeys(comm.history_ids.mapped("reason"))
+                    ),
+                }
+            )
+        comms.activity_id.with_context(relance_skip_activity_hook=True).unlink()
+
     def _relance_get_not_due_reason(self):
         """Why this invoice must not be chased right now, or ``False``.
 
@@ -141,8 +208,14 @@ class AccountMove(models.Model):
         the sending stops the reminder.
         """
         self.ensure_one()
+        if self.state == "draft":
+            return _("The invoice %s was reset to draft.", self.name)
+        if self.state == "cancel":
+            return _("The invoice %s was cancelled.", self.name)
         if self.state != "posted":
             return _("The invoice %s is no longer posted.", self.name)
+        if self.payment_state == "reversed":
+            return _("The invoice %s was reversed by a credit note.", self.name)
         if self.relance_in_dispute:
             return _("The invoice %s is in dispute.", self.name)
         if self.relance_paused:

@@ -3,6 +3,8 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 
+import phonenumbers
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize, format_date
@@ -24,6 +26,16 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z0-9-]{2,}$")
 # The scope of the signed tokens of the customer's self-service links: a
 # token signed for another purpose never opens the page.
 PORTAL_TOKEN_SCOPE = "relance_avancee.communication.portal"
+
+
+def _is_landline(number):
+    """Whether the E.164 ``number`` is a fixed line, which cannot receive an
+    SMS (``False`` when unsure: a number that may be mobile or fixed)."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
 class RelanceCommunication(models.Model):
@@ -496,6 +508,20 @@ class RelanceCommunication(models.Model):
                 "The customer %s is archived: restore it or exclude it from dunning.",
                 self.partner_id.display_name,
             )
+        lang = self.partner_id.lang
+        if (
+            self.channel != "phone"
+            and lang
+            and lang != "en_US"
+            and not self.env["res.lang"]._get_data(code=lang)
+        ):
+            # Its message would be written in that language: Odoo cannot.
+            return _(
+                "The language %(lang)s of %(partner)s is not installed: install "
+                "it or change the customer's language.",
+                lang=lang,
+                partner=self.partner_id.display_name,
+            )
         if self.channel == "email" or self.kind == "thanks":
             if not recipient.email:
                 return _("%s has no email address.", recipient.display_name)
@@ -571,6 +597,17 @@ class RelanceCommunication(models.Model):
                         number=raw,
                         partner=recipient.display_name,
                         error=error.args[0],
+                    ),
+                )
+                continue
+            if _is_landline(number):
+                result[comm.id] = (
+                    False,
+                    _(
+                        "The number %(number)s of %(partner)s is a landline: an "
+                        "SMS needs a mobile number.",
+                        number=raw,
+                        partner=recipient.display_name,
                     ),
                 )
                 continue

@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.mail import generate_tracking_message_id, plaintext2html
 
 _logger = logging.getLogger(__name__)
@@ -74,26 +75,33 @@ class RelanceDispatcher(models.AbstractModel):
                 ),
             )
         comms -= missing
+        for template in [t for t in by_template if not t.active]:
+            # An archived template was taken out of use: not sent in its name.
+            archived = by_template.pop(template)
+            archived._set_state(
+                "error",
+                reason=_(
+                    "The email template %(template)s of %(step)s is archived: "
+                    "restore it or choose another one.",
+                    template=template.display_name,
+                    step=archived[:1].level_id.display_name
+                    or archived[:1].profile_id.display_name,
+                ),
+            )
+            comms -= archived
         if not comms:
             return
         # The emails link each invoice to the customer portal.
         comms.history_ids.move_id._relance_ensure_portal_tokens()
         values = {}
-        for template, group in by_template.items():
-            # One QWeb compilation per template and language, not per customer.
-            values.update(
-                template.with_context(relance_render_batch=True)._generate_template(
-                    group.ids,
-                    (
-                        "subject",
-                        "body_html",
-                        "email_from",
-                        "reply_to",
-                        "partner_to",
-                        "attachment_ids",
-                    ),
-                )
-            )
+        for template, group in list(by_template.items()):
+            rendered, failed = self._render_email_template(template, group)
+            values.update(rendered)
+            if failed:
+                by_template[template] -= failed
+                comms -= failed
+        if not comms:
+            return
         recipients = self._get_email_recipients(comms, values)
         pdfs, pdf_errors = self._get_invoice_pdfs(comms)
         statements, statement_errors = self._get_statement_pdfs(comms)
@@ -197,6 +205,53 @@ class RelanceDispatcher(models.AbstractModel):
                 comm.history_ids.filtered(
                     lambda h: h.state == "sent"
                 ).reason = "\n".join(reasons)
+
+    @api.model
+    def _render_email_template(self, template, comms):
+        """Render ``template`` for ``comms``: ``({comm_id: values}, failed)``.
+
+        One QWeb compilation per template and language, not per customer.
+        Should the batch render fail (a template with an error, or one
+        customer's data it cannot render), each communication is rendered
+        alone; those that still fail end in error with the template's error as
+        their reason, and the others go.
+        """
+        fnames = (
+            "subject",
+            "body_html",
+            "email_from",
+            "reply_to",
+            "partner_to",
+            "attachment_ids",
+        )
+        template = template.with_context(relance_render_batch=True)
+        try:
+            # No savepoint on this path of every chunk: rendering writes nothing.
+            return template._generate_template(comms.ids, fnames), comms.browse()
+        except UserError as error:
+            if len(comms) == 1:
+                self._set_render_error(template, comms, error)
+                return {}, comms
+        values, failed = {}, comms.browse()
+        for comm in comms:
+            try:
+                values.update(template._generate_template(comm.ids, fnames))
+            except UserError as error:
+                self._set_render_error(template, comm, error)
+                failed |= comm
+        return values, failed
+
+    @api.model
+    def _set_render_error(self, template, comms, error):
+        _logger.warning("Dunning template %s not rendered: %s", template.id, error)
+        comms._set_state(
+            "error",
+            reason=_(
+                "The email template %(template)s could not be rendered: %(error)s",
+                template=template.display_name,
+                error=error.args[0] if error.args else repr(error),
+            ),
+        )
 
     @api.model
     def _get_email_recipients(self, comms, values):

@@ -24,6 +24,11 @@ from odoo.tools import SQL, config, mute_logger
 
 _logger = logging.getLogger(__name__)
 
+# The database failing under a chunk (connection lost, serialization failure,
+# deadlock, lock or statement timeout): no customer's fault. The chunk rolls
+# back whole and is served again by the next run, never recorded as an error.
+DATABASE_FAULTS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
 
 @dataclass
 class RunStats:
@@ -155,6 +160,10 @@ class RelanceEngine(models.AbstractModel):
             try:
                 with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                     self._act(company, today, proposals, thanks, chunk_stats)
+            except DATABASE_FAULTS:
+                # The database failed, not a customer: the whole chunk rolls
+                # back with the transaction and the next run serves it again.
+                raise
             except Exception as error:  # noqa: BLE001 - redone one by one below
                 if isinstance(error, psycopg2.errors.UniqueViolation):
                     _logger.info("Some dunning steps were recorded by another worker")
@@ -246,6 +255,10 @@ class RelanceEngine(models.AbstractModel):
             # Another worker recorded these steps first: nothing to send twice.
             _logger.info("Dunning steps of partner %s already recorded", partner_id)
             self.env.invalidate_all()
+        except DATABASE_FAULTS:
+            # Not this customer's fault: never recorded as its error (the row
+            # would stop the step for good); the chunk is served again.
+            raise
         except Exception as error:  # noqa: BLE001 - one customer must not stop the batch
             _logger.exception("Dunning failed for partner %s", partner_id)
             self.env.invalidate_all()

@@ -17,7 +17,9 @@ class RelanceHistory(models.Model):
 
     Rows are unique per (invoice, level, cycle) for reminders and per invoice for
     the thank-you message (partial unique indexes created in :meth:`init`): the
-    same step can never be recorded, hence never sent, twice.
+    same step can never be recorded, hence never sent, twice. A cancelled step
+    was never sent: it leaves room for the same step to be recorded again (an
+    invoice reset to draft and posted again, a payment undone).
     """
 
     _name = "relance.history"
@@ -107,11 +109,22 @@ class RelanceHistory(models.Model):
 
     def init(self):
         # Partial unique indexes: SQL constraints cannot carry a WHERE clause.
+        # The step index of older versions counted cancelled rows: rebuilt once.
+        self.env.cr.execute(
+            """
+            SELECT indexdef FROM pg_indexes
+             WHERE tablename = 'relance_history'
+               AND indexname = 'relance_history_step_uniq'
+            """
+        )
+        row = self.env.cr.fetchone()
+        if row and "cancelled" not in row[0]:
+            self.env.cr.execute("DROP INDEX relance_history_step_uniq")
         self.env.cr.execute(
             """
             CREATE UNIQUE INDEX IF NOT EXISTS relance_history_step_uniq
                 ON relance_history (move_id, level_id, cycle)
-             WHERE kind IN ('courtesy', 'reminder');
+             WHERE kind IN ('courtesy', 'reminder') AND state != 'cancelled';
             CREATE UNIQUE INDEX IF NOT EXISTS relance_history_thanks_uniq
                 ON relance_history (move_id)
              WHERE kind = 'thanks';

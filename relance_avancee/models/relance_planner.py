@@ -248,7 +248,8 @@ class RelancePlanner(models.AbstractModel):
 
     @api.model
     def _read_done_steps(self, move_ids):
-        """``{move_id: {(level_id, cycle): (state, date)}}`` of recorded steps."""
+        """``{move_id: {(level_id, cycle): (state, date)}}`` of recorded steps
+        (a cancelled step is not: it is to do again)."""
         if not move_ids:
             return {}
         self.env["relance.history"].flush_model()
@@ -259,6 +260,7 @@ class RelancePlanner(models.AbstractModel):
                   FROM relance_history
                  WHERE move_id = ANY(%s)
                    AND kind IN ('courtesy', 'reminder')
+                   AND state != 'cancelled'
                 """,
                 list(move_ids),
             )

@@ -142,6 +142,7 @@ class RelancePrintBatch(models.Model):
                 _("Nothing left to print: the invoices of these letters were settled.")
             )
         letters._relance_check_postal_addresses()
+        self._check_bank_account(letters.company_id)
         content, mimetype, page_count = self._render_letters(letters)
         now = fields.Datetime.now()
         local_now = fields.Datetime.context_timestamp(self, now)
@@ -170,6 +171,20 @@ class RelancePrintBatch(models.Model):
             }
         )
         return batch
+
+    @api.model
+    def _check_bank_account(self, company):
+        """Refuse to print letters that could not say where to pay: the
+        company has no bank account."""
+        if not company._relance_get_bank_account():
+            raise UserError(
+                _(
+                    "%(company)s has no bank account: the letters must say where "
+                    "to pay. Add the company's bank account (Accounting > "
+                    "Configuration > Bank Accounts) and print again.",
+                    company=company.display_name,
+                )
+            )
 
     @api.model
     def _get_chunk_size(self):

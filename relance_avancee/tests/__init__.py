@@ -28,3 +28,5 @@ from . import test_relance_annotation
 from . import test_relance_call
 from . import test_relance_call_tour
 from . import test_relance_payment_plan
+from . import test_relance_bad_input
+from . import test_relance_faults

@@ -207,3 +207,16 @@ class RelanceCommon(AccountTestInvoicingCommon):
             [("recipient_ids", "in", partner.ids), ("model", "=", "res.partner")],
             order="id",
         )
+
+    @classmethod
+    def _create_company_bank_account(cls, company=None):
+        """Our bank account, which the letters ask to pay to (letters are not
+        printed without one)."""
+        company = company or cls.company
+        return cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "FR76 3000 6000 0112 3456 7890 189",
+                "partner_id": company.partner_id.id,
+                "company_id": company.id,
+            }
+        )

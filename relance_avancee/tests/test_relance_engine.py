@@ -94,6 +94,7 @@ class TestRelanceEngineScenario(RelanceCommon):
         letter = self._history(partner, channel="letter")
         self.assertEqual(letter.state, "todo")
         self.assertEqual(letter.communication_id.state, "todo")
+        self._create_company_bank_account()
         with freeze_time("2026-04-30"):
             letter.communication_id.action_print()
         self.assertEqual(letter.state, "sent")

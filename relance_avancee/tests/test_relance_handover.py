@@ -147,6 +147,7 @@ class TestRelanceHandover(RelancePdfCommon):
                     "history_ids": [(6, 0, rows.ids)],
                 }
             )
+        self._create_company_bank_account()
         with freeze_time("2026-05-15"):
             # Both notices printed together (one PDF for both customers) and
             # sent by registered letter.

@@ -39,6 +39,7 @@ class TestRelancePrint(RelanceCommon):
         cls.env["ir.config_parameter"].sudo().set_param(
             "report.url", "http://127.0.0.1:9"
         )
+        cls._create_company_bank_account()
         cls.letter_level = cls.profile_sme._get_sorted_levels().filtered(
             lambda level: level.channel == "letter"
         )[:1]

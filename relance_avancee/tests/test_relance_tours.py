@@ -146,6 +146,7 @@ class TestRelanceFrenchAccountantTour(RelanceTourCase):
             lang="fr_FR",
             tz="Europe/Paris",
         )
+        cls._create_company_bank_account()
         today = fields.Date.today()
         due = today - timedelta(days=35)
         cls.customer = cls._create_customer(
