@@ -96,6 +96,9 @@ class AccountMove(models.Model):
     def action_relance_flag_dispute(self):
         """Open the wizard to record a customer's dispute on this invoice."""
         self.ensure_one()
+        # Called through RPC with any id: refuse an invoice the user may not
+        # read (another company's) rather than open a screen on it.
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Flag a dispute"),
@@ -107,6 +110,7 @@ class AccountMove(models.Model):
 
     def action_view_relance_history(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "relance_avancee.relance_history_action"
         )
@@ -116,6 +120,7 @@ class AccountMove(models.Model):
 
     def action_view_relance_disputes(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "relance_avancee.relance_dispute_action"
         )
@@ -196,6 +201,9 @@ class AccountMove(models.Model):
                 _logger.warning("Invoice PDF of %s not rendered: %s", batch.name, error)
                 errors[batch.id] = str(error)
                 continue
+            # sudo: the invoices' own PDFs, rendered above by the report
+            # engine for invoices the batch may read; Odoo's report stores
+            # them the same way (ir.actions.report._render_qweb_pdf).
             self.env["ir.attachment"].sudo().create(
                 [data["pdf_attachment_values"] for data in invoices_data.values()]
             )

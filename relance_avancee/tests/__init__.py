@@ -22,3 +22,4 @@ from . import test_relance_print
 from . import test_relance_replies
 from . import test_relance_forgotten_tasks
 from . import test_relance_properties
+from . import test_relance_security
