@@ -97,6 +97,9 @@ class AccountMove(models.Model):
     def action_relance_flag_dispute(self):
         """Open the wizard to record a customer's dispute on this invoice."""
         self.ensure_one()
+        # Called through RPC with any id: refuse an invoice the user may not
+        # read (another company's) rather than open a screen on it.
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Flag a dispute"),
@@ -108,6 +111,7 @@ class AccountMove(models.Model):
 
     def action_view_relance_history(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "relance_avancee.relance_history_action"
         )
@@ -117,6 +121,7 @@ class AccountMove(models.Model):
 
     def action_view_relance_disputes(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "relance_avancee.relance_dispute_action"
         )
@@ -278,6 +283,9 @@ class AccountMove(models.Model):
                 _logger.warning("Invoice PDF of %s not rendered: %s", batch.name, error)
                 errors[batch.id] = str(error)
                 continue
+            # sudo: the invoices' own PDFs, rendered above by the report
+            # engine for invoices the batch may read; Odoo's report stores
+            # them the same way (ir.actions.report._render_qweb_pdf).
             self.env["ir.attachment"].sudo().create(
                 [data["pdf_attachment_values"] for data in invoices_data.values()]
             )

@@ -15,4 +15,7 @@ class AccountMoveLine(models.Model):
             partners = receivable.filtered(
                 lambda line, c=company: line.company_id == c
             ).move_id.commercial_partner_id
+            # sudo: a payment reconciled by any accountant moves the score of
+            # the invoice's customer, a company-dependent field of a contact
+            # billing users may not write; only the score is written.
             partners.sudo()._relance_update_scores(company)

@@ -360,6 +360,9 @@ class RelanceCommunication(models.Model):
     def action_open_print_wizard(self):
         """Open the print wizard on these letters, or, with none selected, on
         the letters and formal notices of the current company still to print."""
+        # Called through RPC with any ids: refuse letters the user may not
+        # read (another company's) rather than open the wizard on them.
+        self.check_access("read")
         letters = self or self._get_letters_to_print()
         if not letters:
             raise UserError(_("No letter or formal notice is waiting to be printed."))
@@ -613,6 +616,8 @@ class RelanceCommunication(models.Model):
                 continue
             result[comm.id] = (number, False)
         numbers = [number for number, _reason in result.values() if number]
+        # sudo: the SMS blacklist is readable by system users only; only
+        # whether these numbers are blacklisted is read, as Odoo's sms does.
         blacklisted = (
             set(
                 self.env["phone.blacklist"]
@@ -796,6 +801,9 @@ class RelanceCommunication(models.Model):
         ``bounce``, a bounce came back for them): their communications go to
         error, to be fixed and sent again once; for an email, the person in
         charge of the customer gets an activity to fix the address."""
+        # sudo: called by the mail and SMS queues (as whoever runs them) for
+        # the messages they failed to deliver; only their communications are
+        # found and put in error.
         comms = self.sudo().search(
             [
                 ("mail_message_id", "in", messages.ids),

@@ -106,6 +106,8 @@ class RelanceDispatcher(models.AbstractModel):
         pdfs, pdf_errors = self._get_invoice_pdfs(comms)
         statements, statement_errors = self._get_statement_pdfs(comms)
         author = self.env.user.partner_id
+        # sudo: the reply-to address (the company's catchall alias), read as
+        # mail.thread does for any author.
         reply_tos = comms.partner_id.sudo()._notify_get_reply_to(default=False)
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         message_vals = []
@@ -139,12 +141,17 @@ class RelanceDispatcher(models.AbstractModel):
                     ),
                 }
             )
+        # sudo: the batch posts on the customer's thread the reminders it was
+        # asked to send, like mail.thread's message_post (which creates its
+        # messages as superuser); values come from our templates only.
         messages = self.env["mail.message"].sudo().create(message_vals)
         templates = {
             comm.id: template
             for template, group in by_template.items()
             for comm in group
         }
+        # sudo: mail.mail is for system users; the queue entries of the
+        # messages created just above, as mail.thread's notification does.
         mails = (
             self.env["mail.mail"]
             .sudo()
@@ -166,6 +173,8 @@ class RelanceDispatcher(models.AbstractModel):
             )
         )
         # The envelope in the customer's chatter shows the delivery status.
+        # sudo: notifications are written by the mail engine only; these are
+        # the ones of the messages just created.
         self.env["mail.notification"].sudo().create(
             [
                 {
@@ -374,6 +383,8 @@ class RelanceDispatcher(models.AbstractModel):
             bodies.update(template._render_field("body", group.ids, compute_lang=True))
         author = self.env.user.partner_id
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        # sudo: the chatter log of each SMS on the customer's thread, as
+        # mail.thread's message_post creates it; text from our templates.
         messages = (
             self.env["mail.message"]
             .sudo()
@@ -400,6 +411,8 @@ class RelanceDispatcher(models.AbstractModel):
                 ]
             )
         )
+        # sudo: sms.sms is for system users; the queue entries of the
+        # messages just created, as Odoo's sms composer does.
         sms_records = (
             self.env["sms.sms"]
             .sudo()
@@ -416,6 +429,7 @@ class RelanceDispatcher(models.AbstractModel):
                 ]
             )
         )
+        # sudo: the SMS notifications of the messages just created.
         self.env["mail.notification"].sudo().create(
             [
                 {

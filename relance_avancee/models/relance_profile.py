@@ -171,6 +171,8 @@ class RelanceProfile(models.Model):
         translations their source just received (French loaded after the
         companies were created): only for the texts the company kept as
         shipped, never over a text it changed."""
+        # sudo: run when a language is loaded (by an administrator), over the
+        # profiles of every company; only untouched shipped texts are copied.
         copies = (
             self.sudo()
             .with_context(active_test=False)

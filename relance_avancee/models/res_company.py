@@ -280,6 +280,8 @@ class ResCompany(models.Model):
         """Give each company without profile its own copy of the shipped
         profiles (profiles are company-specific), the small-business profile
         being its default."""
+        # sudo: whoever creates a company gets its shipped profiles, even
+        # without the Dunning manager group; only copies of shipped data.
         Profile = self.env["relance.profile"].sudo()
         for company in self:
             if Profile.search_count([("company_id", "=", company.id)], limit=1):
@@ -291,8 +293,8 @@ class ResCompany(models.Model):
                 )
                 if not source:
                     continue
-                # The shipped profiles belong to the main company, which the
-                # user creating a company may not see.
+                # sudo: the shipped profiles belong to the main company, which
+                # the user creating a company may not see; they are only copied.
                 source = source.sudo()
                 profile = source.with_context(relance_keep_name=True).copy(
                     {
@@ -307,6 +309,7 @@ class ResCompany(models.Model):
                     level.source_id = shipped.get((level.delay, level.channel))
                 if xmlid == "relance_profile_sme":
                     default_profile = profile
+            # sudo: the default profile just created, on the new company.
             company.sudo().relance_default_profile_id = default_profile
 
     def _relance_get_bank_account(self):

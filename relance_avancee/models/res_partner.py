@@ -895,6 +895,8 @@ class ResPartner(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id
         activity_type = self.env.ref(type_xmlid)
+        # sudo: the batch (and a salesperson's action) assigns the task to
+        # the dunning responsible, on a customer the caller may not follow.
         Activity = self.env["mail.activity"].sudo()
         if Activity.search_count(
             [

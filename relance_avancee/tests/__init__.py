@@ -30,3 +30,5 @@ from . import test_relance_call_tour
 from . import test_relance_payment_plan
 from . import test_relance_bad_input
 from . import test_relance_faults
+from . import test_relance_properties
+from . import test_relance_security

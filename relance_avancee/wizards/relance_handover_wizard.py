@@ -166,6 +166,7 @@ class RelanceHandoverWizard(models.TransientModel):
         # contacts, and only these dunning fields, the file and the chatter
         # note are written.
         partner_sudo = partner.sudo()
+        # sudo: the handover file, attached to the customer written above.
         attachment = (
             self.env["ir.attachment"]
             .sudo()

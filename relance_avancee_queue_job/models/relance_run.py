@@ -188,6 +188,8 @@ class RelanceRun(models.Model):
     def _get_chunk_job_channel(self):
         """The channel set on the chunk jobs' function (``root.relance``,
         shipped by this addon), so that an administrator can move them."""
+        # sudo: the job functions are system configuration; only the channel
+        # of our own function is read.
         Function = self.env["queue.job.function"].sudo()
         config = Function.job_config(
             Function.job_function_name(self._name, "_process_chunk_job")
