@@ -71,39 +71,6 @@ class RelanceCall(models.Model):
             )
 
 
-class ResPartner(models.Model):
-    _inherit = "res.partner"
-
-    relance_call_count = fields.Integer(
-        string="Calls", compute="_compute_relance_call_count"
-    )
-
-    def _compute_relance_call_count(self):
-        counts = dict(
-            self.env["relance.call"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids)],
-                ["partner_id"],
-                ["__count"],
-            )
-        )
-        for partner in self:
-            partner.relance_call_count = counts.get(partner.commercial_partner_id, 0)
-
-    def action_relance_log_call(self):
-        """Log a call to this customer (its pending phone step made by it)."""
-        self.ensure_one()
-        return self.env["relance.call.wizard"]._action_open(self)
-
-    def action_view_relance_calls(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "relance_avancee.relance_call_action"
-        )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {}
-        return action
-
-
 class RelanceCommunication(models.Model):
     _inherit = "relance.communication"
 

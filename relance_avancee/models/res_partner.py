@@ -1053,3 +1053,79 @@ class ResPartner(models.Model):
                 "default_amount": sum(overdue.mapped("amount_residual_signed")),
             },
         }
+
+    # ------------------------------------------------------------------
+    # Calls and payment plans (relance.call, relance.payment.plan)
+    # ------------------------------------------------------------------
+
+    relance_call_count = fields.Integer(
+        string="Calls", compute="_compute_relance_call_count"
+    )
+
+    def _compute_relance_call_count(self):
+        counts = dict(
+            self.env["relance.call"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.relance_call_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_relance_log_call(self):
+        """Log a call to this customer (its pending phone step made by it)."""
+        self.ensure_one()
+        return self.env["relance.call.wizard"]._action_open(self)
+
+    def action_view_relance_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "relance_avancee.relance_call_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    relance_payment_plan_ids = fields.One2many(
+        "relance.payment.plan", "partner_id", string="Payment plans"
+    )
+    relance_payment_plan_count = fields.Integer(
+        string="Payment plans #", compute="_compute_relance_payment_plan_count"
+    )
+
+    def _compute_relance_payment_plan_count(self):
+        counts = dict(
+            self.env["relance.payment.plan"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.relance_payment_plan_count = counts.get(
+                partner.commercial_partner_id, 0
+            )
+
+    def action_view_relance_payment_plans(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "relance_avancee.relance_payment_plan_action"
+        )
+        partner = self.commercial_partner_id
+        action["domain"] = [("partner_id", "=", partner.id)]
+        action["context"] = {"default_partner_id": partner.id}
+        return action
+
+    def action_relance_new_payment_plan(self):
+        """A new plan for this customer, on its overdue invoices."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Payment plan"),
+            "res_model": "relance.payment.plan",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {"default_partner_id": partner.id},
+        }
