@@ -279,7 +279,14 @@ class RelancePortal(http.Controller):
         # Sudo, after the token check: the public user creates the dispute
         # and its owner's activity on this communication's invoice only.
         # The owner reads the activity in their own language.
-        owner_env = env(context=dict(env.context, lang=owner.lang or env.lang), su=True)
+        owner_env = env(
+            context=dict(
+                env.context,
+                lang=owner.lang or env.lang,
+                relance_dispute_opened_by=(comm.recipient_id or comm.partner_id).name,
+            ),
+            su=True,
+        )
         with env.cr.savepoint():
             dispute = owner_env["relance.dispute"].create(
                 {

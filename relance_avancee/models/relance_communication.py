@@ -799,8 +799,8 @@ class RelanceCommunication(models.Model):
     def _on_delivery_failure(self, messages, reason, channel="email", bounce=False):
         """The mail or SMS queue could not deliver ``messages`` (or, with
         ``bounce``, a bounce came back for them): their communications go to
-        error, to be fixed and sent again once; for an email, the person in
-        charge of the customer gets an activity to fix the address."""
+        error, to be fixed and sent again once; the person in charge of the
+        customer gets an activity to fix the address or the mobile number."""
         # sudo: called by the mail and SMS queues (as whoever runs them) for
         # the messages they failed to deliver; only their communications are
         # found and put in error.
@@ -820,8 +820,8 @@ class RelanceCommunication(models.Model):
         else:
             message = _("The mail server refused the email: %s", reason or "")
         comms._set_state("error", reason=message, from_states=("sent",))
-        if channel == "email" and comms:
-            self.env["res.partner"]._relance_on_bounce(comms, message)
+        if comms:
+            self.env["res.partner"]._relance_on_bounce(comms, message, channel=channel)
 
     # ------------------------------------------------------------------
     # Customer self-service link (portal)

@@ -86,7 +86,10 @@ class RelanceDispute(models.Model):
                 body=_(
                     "Dispute opened by %(user)s: %(reason)s. Reminders for this "
                     "invoice are paused.",
-                    user=self.env.user.name,
+                    # Whoever opened it for the customer (the portal names
+                    # the customer's contact), else the current user.
+                    user=self.env.context.get("relance_dispute_opened_by")
+                    or self.env.user.name,
                     reason=dict(
                         self._fields["reason"]._description_selection(self.env)
                     )[dispute.reason],

@@ -922,30 +922,47 @@ class ResPartner(models.Model):
             }
         )
 
-    def _relance_on_bounce(self, comms, reason):
-        """A dunning email to these customers could not be delivered (the
-        mail server refused it or a bounce came back): ask the person in
-        charge of each customer to fix its email address, once while the
-        activity is open. Nothing is sent again by itself."""
+    def _relance_on_bounce(self, comms, reason, channel="email"):
+        """A dunning email or SMS to these customers could not be delivered
+        (the mail server or the SMS provider refused it, a bounce came back):
+        ask the person in charge of each customer to fix its email address or
+        mobile number, once while the activity is open. Nothing is sent again
+        by itself."""
         for comm in comms:
             company = comm.company_id
             partner = comm.partner_id.commercial_partner_id.with_company(company)
             recipient = comm.recipient_id or comm.partner_id
             user = partner._relance_get_responsible_user(company)
             env_lang = partner.with_context(lang=user.lang or self.env.lang).env
-            partner._relance_schedule_activity(
-                company,
-                "relance_avancee.mail_activity_type_relance_bounce",
-                env_lang._("Fix the email address of %s", recipient.display_name),
-                env_lang._(
+            step = comm.level_id.name or comm.display_name
+            if channel == "sms":
+                type_xmlid = "relance_avancee.mail_activity_type_relance_sms_failure"
+                summary = env_lang._(
+                    "Fix the mobile number of %s", recipient.display_name
+                )
+                note = env_lang._(
+                    "%(step)s by SMS to %(number)s could not be delivered: "
+                    "%(reason)s Fix the number, then send the reminder again from "
+                    "its communication (it is not sent again by itself).",
+                    step=step,
+                    number=comm.sms_number or recipient.mobile or recipient.phone or "",
+                    reason=reason or "",
+                )
+            else:
+                type_xmlid = "relance_avancee.mail_activity_type_relance_bounce"
+                summary = env_lang._(
+                    "Fix the email address of %s", recipient.display_name
+                )
+                note = env_lang._(
                     "%(step)s to %(email)s could not be delivered: %(reason)s "
                     "Fix the address, then send the reminder again from its "
                     "communication (it is not sent again by itself).",
-                    step=comm.level_id.name or comm.display_name,
+                    step=step,
                     email=recipient.email or "",
                     reason=reason or "",
-                ),
-                user=user,
+                )
+            partner._relance_schedule_activity(
+                company, type_xmlid, summary, note, user=user
             )
 
     # -------------------------------------------------------------------------

@@ -219,6 +219,14 @@ class TestRelancePortal(RelanceCommon, HttpCase):
         # The customer's text stays text.
         self.assertIn("&lt;b&gt;Never received&lt;/b&gt; it", dispute.note)
         self.assertTrue(self.invoice_2.relance_in_dispute)
+        # The invoice's trail names the customer's contact, not "Public user".
+        opened = self.invoice_2.message_ids.filtered(
+            lambda m: "Dispute opened by" in (m.body or "")
+        )
+        self.assertIn(
+            (self.comm.recipient_id or self.comm.partner_id).name, opened.body
+        )
+        self.assertNotIn("Public user", opened.body)
         activity = dispute.activity_ids
         self.assertEqual(activity.user_id, self.collector)
         self.assertIn(self.invoice_2.name, activity.summary)

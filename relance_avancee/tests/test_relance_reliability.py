@@ -186,6 +186,20 @@ class TestRelanceReliability(RelanceCommon):
         self.assertEqual(sms.state, "error")
         self.assertEqual(row.state, "error")
         self.assertIn("SMS provider refused", row.reason)
+        # Somebody is asked to fix the number; nothing is sent again by itself.
+        activity = partner.activity_ids.filtered(
+            lambda a: (
+                a.activity_type_id
+                == self.env.ref(
+                    "relance_avancee.mail_activity_type_relance_sms_failure"
+                )
+            )
+        )
+        self.assertEqual(len(activity), 1)
+        self.assertIn("Fix the mobile number", activity.summary)
+        self.assertEqual(
+            self.env["sms.sms"].search_count([("partner_id", "=", partner.id)]), 1
+        )
         # The email of the same step is untouched.
         self.assertEqual(
             self._history(partner, channel="email", kind="reminder").state, "sent"
