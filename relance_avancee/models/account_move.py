@@ -763,17 +763,18 @@ class AccountMove(models.Model):
         self.ensure_one()
         until = self.relance_pause_until
         # sudo: the cause is shown to whoever sees the invoice, whether or not
-        # the promise's or annotation's record rules let them open it.
-        for promise in self.sudo().relance_promise_ids:
+        # the promise's, annotation's or plan's record rules let them open it.
+        move = self.sudo()
+        for promise in move.relance_promise_ids:
             if promise.state == "open" and promise.date == until:
                 return _(
                     "promise to pay %(amount)s",
                     amount=promise.currency_id.format(promise.amount),
                 )
-        for annotation in self.sudo().relance_annotation_ids:
+        for annotation in move.relance_annotation_ids:
             if annotation.pause_reminders and annotation.date == until:
                 return annotation._get_pause_reason()
-        for plan in self.sudo().relance_payment_plan_ids:
+        for plan in move.relance_payment_plan_ids:
             if plan.state == "running" and plan._get_pause_end() == until:
                 return _("payment plan %s", plan.display_name)
         return ""
@@ -789,6 +790,8 @@ class AccountMove(models.Model):
     def action_view_relance_annotations(self):
         """The annotations of this invoice; a new one is for this invoice."""
         self.ensure_one()
+        # An action opened by id through RPC: only on an invoice the user sees.
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "relance_avancee.relance_annotation_action"
         )

@@ -66,6 +66,8 @@ class RelanceAnnotation(models.Model):
     def _compute_display_name(self):
         labels = dict(self._fields["kind"]._description_selection(self.env))
         for annotation in self:
+            # sudo: the invoice's number only, for someone who sees its
+            # annotation (a salesperson may not read invoices).
             annotation.display_name = _(
                 "%(invoice)s: %(kind)s",
                 invoice=annotation.move_id.sudo().name or "",

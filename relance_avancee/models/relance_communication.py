@@ -834,8 +834,8 @@ class RelanceCommunication(models.Model):
         (HMAC with the database secret) proves the server made it."""
         self.ensure_one()
         days = self.company_id.relance_portal_link_days or 1
-        # The database secret is only readable by the superuser; the token
-        # itself reveals nothing but the communication's id.
+        # sudo: the database secret is only readable by the superuser; the
+        # token itself reveals nothing but the communication's id.
         return hash_sign(
             self.sudo().env,
             PORTAL_TOKEN_SCOPE,
@@ -862,6 +862,7 @@ class RelanceCommunication(models.Model):
         Sudo is safe here: the caller is the public user, and the record
         returned is the one the token's valid signature names, nothing else.
         """
+        # sudo: see above (the token's signature is checked just below).
         Communication = self.sudo()
         try:
             payload = verify_hash_signed(

@@ -178,6 +178,7 @@ class RelancePromise(models.Model):
                 "their reminders pause until then.",
                 amount=p.currency_id.format(p.amount),
                 date=format_date(p.env, p.date),
+                # sudo: the invoice numbers only, in a note on the customer.
                 invoices=", ".join(p.move_ids.sudo().mapped("name")),
             )
         )
