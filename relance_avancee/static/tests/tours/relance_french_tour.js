@@ -26,7 +26,7 @@ registry.category("web_tour.tours").add("relance_french_accountant_day", {
         },
         {
             content: "Open the customer",
-            trigger: `.o_list_view .o_data_row:contains('${CUSTOMER}') button[name='action_open_partner']:contains('Client')`,
+            trigger: `.o_list_view .o_data_row:contains('${CUSTOMER}') button[name='action_open_partner']`,
             run: "click",
         },
         // The customer's Dunning tab
