@@ -300,3 +300,28 @@ def test_demo_shows_an_open_promise_and_an_annotation():
         assert not env["relance.communication"].search(
             [("partner_id", "=", promise.partner_id.id), ("state", "=", "todo")]
         )
+
+
+def test_demo_shows_a_running_payment_plan():
+    with odoo_env(DEMO_DB) as env:
+        invoice = env.ref(f"{ADDON}.relance_invoice_martin_1_demo")
+        plan = invoice.relance_payment_plan_ids
+        assert plan.state == "running"
+        lines = plan.line_ids.sorted("date")
+        assert len(lines) == 3
+        # The instalments add up exactly to what the invoice owed.
+        assert (
+            plan.currency_id.compare_amounts(
+                sum(lines.mapped("amount")), invoice.amount_residual
+            )
+            == 0
+        )
+        assert lines[0].date > date.today()
+        assert invoice.relance_pause_until >= lines[-1].date
+        # The agreement waits in the mail queue, in French.
+        mail = env["mail.mail"].search(
+            [("model", "=", "relance.payment.plan"), ("res_id", "=", plan.id)]
+        )
+        assert len(mail) == 1
+        assert "échéancier" in mail.subject
+        assert mail.state == "outgoing"

@@ -76,6 +76,7 @@ def populate(company):
         group._relance_update_scores(company, today=today)
     _run_batches(company, customers, today)
     _create_promise_and_annotation(company, customers, today)
+    _create_payment_plan(company, customers, today)
     _queue_failed_mails(env)
 
 
@@ -386,3 +387,31 @@ def _create_promise_and_annotation(company, customers, today):
             "user_id": collector.id,
         }
     )
+
+
+def _create_payment_plan(company, customers, today):
+    """Boulangerie Martin, short of cash after a slow month, settles its
+    overdue invoice in three monthly instalments from next week: a running
+    payment plan (its invoice's reminders pause while it is paid on time) and
+    the agreement in the mail queue, in French."""
+    env = company.env
+    martin = customers["martin"]
+    invoice = env.ref("relance_avancee.relance_invoice_martin_1_demo")
+    plan = (
+        env["relance.payment.plan"]
+        .with_context(lang=martin.lang)
+        .create(
+            {
+                "partner_id": martin.id,
+                "company_id": company.id,
+                "move_ids": [Command.set(invoice.ids)],
+                "instalment_count": 3,
+                "first_date": today + timedelta(days=7),
+                "interval": "monthly",
+                "user_id": (martin.relance_collector_id or env.user).id,
+                "note": "Trésorerie tendue après un mois creux : accord au téléphone.",
+            }
+        )
+    )
+    plan.action_compute_schedule()
+    plan.action_confirm()
