@@ -354,6 +354,14 @@ class ResPartner(models.Model):
             current = next_by_partner.get(plan.partner_id)
             if current is None or plan.planned_date < current.planned_date:
                 next_by_partner[plan.partner_id] = plan
+        paused_moves = self._relance_get_paused_moves(
+            {
+                partner.commercial_partner_id.id
+                for partner in self
+                if partner.commercial_partner_id.id not in next_by_partner
+            },
+            today,
+        )
         for partner in self:
             cid = partner.commercial_partner_id.id
             plan = next_by_partner.get(cid)
@@ -374,8 +382,41 @@ class ResPartner(models.Model):
                 partner.relance_next_step = _(
                     "%s: waiting to be done", waiting_by_partner[cid].name
                 )
+            elif cid in paused_moves:
+                # Its invoices wait for a promise, a payment plan or an
+                # annotation's date: say so rather than show nothing.
+                partner.relance_next_step = paused_moves[cid].relance_pause_reason
             else:
                 partner.relance_next_step = False
+
+    def _relance_get_paused_moves(self, partner_ids, today):
+        """``{commercial_partner_id: account.move}``: of each of these
+        customers' open invoices paused on ``today``, the one paused the
+        longest (one grouped read)."""
+        if not partner_ids:
+            return {}
+        # sudo: the customers were filtered to those the user may see (their
+        # summary fields); a salesperson may not read invoices, yet sees why
+        # their customer is not reminded.
+        groups = (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("commercial_partner_id", "in", list(partner_ids)),
+                    ("company_id", "=", self.env.company.id),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("relance_pause_until", ">=", today),
+                ],
+                ["commercial_partner_id"],
+                ["id:recordset"],
+            )
+        )
+        return {
+            partner.id: moves.sorted("relance_pause_until", reverse=True)[:1]
+            for partner, moves in groups
+        }
 
     # ------------------------------------------------------------------
     # CRUD

@@ -160,6 +160,11 @@ class TestRelancePaymentPlan(RelanceCommon):
         self.assertIn("1,000.00", mail.body_html)
         self.assertIn(self.inv_1.name, mail.body_html)
         self.assertIn("Payment plan started", self.customer.message_ids[0].body)
+        # Both invoices are in the plan: the customer says why nothing comes.
+        with freeze_time("2026-04-10"):
+            self.customer.invalidate_recordset(["relance_next_step"])
+            self.assertIn("paused until", self.customer.relance_next_step)
+            self.assertIn("payment plan", self.customer.relance_next_step)
 
     def test_instalments_paid_on_time_complete_the_plan(self):
         plan = self._started_plan()
