@@ -1,7 +1,7 @@
 import logging
 import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 
@@ -829,18 +829,25 @@ class RelanceCommunication(models.Model):
 
     def _get_portal_token(self):
         """A signed token opening this communication's self-service page,
-        valid for the company's number of days from now (the email carrying
-        it is rendered when it is sent). Nothing is stored: the signature
-        (HMAC with the database secret) proves the server made it."""
+        valid until the end of the company's number of days from today (the
+        email carrying it is rendered when it is sent). Nothing is stored: the
+        signature (HMAC with the database secret) proves the server made it.
+
+        The expiry is a day, not an instant: the same communication rendered
+        twice the same day (batch and single rendering, a preview) carries the
+        same link."""
         self.ensure_one()
         days = self.company_id.relance_portal_link_days or 1
+        expiration = datetime.combine(
+            date.today() + timedelta(days=days), time(23, 59, 59)
+        )
         # sudo: the database secret is only readable by the superuser; the
         # token itself reveals nothing but the communication's id.
         return hash_sign(
             self.sudo().env,
             PORTAL_TOKEN_SCOPE,
             {"communication": self.id},
-            expiration=timedelta(days=days),
+            expiration=expiration,
         )
 
     def _get_portal_link(self):
