@@ -4,6 +4,7 @@ from . import res_company
 from . import relance_profile
 from . import relance_level
 from . import relance_dispute
+from . import relance_customer_log_mixin
 from . import relance_promise
 from . import relance_annotation
 from . import relance_communication

@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -21,7 +20,7 @@ PLAN_CHECK_BATCH = 200
 class RelancePaymentPlan(models.Model):
     _name = "relance.payment.plan"
     _description = "Payment plan"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "relance.customer.log.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -545,21 +544,6 @@ class RelancePaymentPlan(models.Model):
         # sudo: templates and the mail queue are written by the dunning's own
         # messages to the customer, not by what the user may edit.
         template.sudo().send_mail_batch(self.ids)
-
-    def _log_on_customers(self, message):
-        """Log ``message(plan)`` in each plan's customer chatter, one note per
-        customer."""
-        if not self:
-            return
-        bodies = defaultdict(list)
-        for plan in self:
-            bodies[plan.partner_id.id].append(message(plan))
-        # sudo: a note of the dunning's own bookkeeping on the customer, which
-        # a collector without contact rights cannot write.
-        self.env["res.partner"].sudo().browse(list(bodies))._message_log_batch(
-            {pid: Markup("<br/>").join(texts) for pid, texts in bodies.items()},
-            author_id=self.env.user.partner_id.id,
-        )
 
     @api.model
     def _cron_check_payment_plans(self):

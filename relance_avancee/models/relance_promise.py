@@ -1,7 +1,4 @@
-from collections import defaultdict
 from datetime import timedelta
-
-from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -25,7 +22,7 @@ class RelancePromise(models.Model):
 
     _name = "relance.promise"
     _description = "Promise to pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "relance.customer.log.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -465,21 +462,6 @@ class RelancePromise(models.Model):
         # sudo: the activity is assigned by the dunning's own check, whoever
         # (the nightly cron, the accountant reconciling) triggers it.
         self.env["mail.activity"].sudo().create(vals_list)
-
-    def _log_on_customers(self, message):
-        """Log ``message(promise)`` in the chatter of each promise's customer,
-        one note per customer."""
-        if not self:
-            return
-        bodies = defaultdict(list)
-        for promise in self:
-            bodies[promise.partner_id.id].append(message(promise))
-        # sudo: a note of the dunning's own bookkeeping on the customer, which
-        # a collector without contact rights cannot write.
-        self.env["res.partner"].sudo().browse(list(bodies))._message_log_batch(
-            {pid: Markup("<br/>").join(texts) for pid, texts in bodies.items()},
-            author_id=self.env.user.partner_id.id,
-        )
 
     @api.model
     def _cron_check_promises(self):
