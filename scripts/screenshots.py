@@ -31,27 +31,43 @@ OUT = (
     else ROOT / "relance_avancee/static/description"
 )
 PORT = 9239
-# (file, path relative to URL: {customer} is the demo's key account)
+# (file, path relative to URL, button to click there or None): {customer} is
+# the demo's key account, {plan} its running payment plan.
 SHOTS = [
-    ("worklist_fr.png", "/odoo/action-relance_avancee.relance_customer_balance_action"),
-    ("customer_banner_fr.png", "/odoo/res.partner/{customer}"),
+    (
+        "worklist_fr.png",
+        "/odoo/action-relance_avancee.relance_customer_balance_action",
+        None,
+    ),
+    ("customer_banner_fr.png", "/odoo/res.partner/{customer}", None),
     (
         "kpi_dashboard_fr.png",
         "/odoo/action-relance_avancee.relance_kpi_dashboard_action",
+        None,
+    ),
+    (
+        "call_log_fr.png",
+        "/odoo/res.partner/{customer}",
+        "button[name='action_relance_log_call']",
+    ),
+    (
+        "payment_plan_fr.png",
+        "/odoo/action-relance_avancee.relance_payment_plan_action/{plan}",
+        None,
     ),
 ]
 
 
-def _customer_id(session):
-    """The demo's key account (the customer with the largest debt)."""
+def _search(session, model, domain):
+    """The first id of ``model`` matching ``domain``, as the demo's admin."""
     request = urllib.request.Request(
-        f"{URL}/web/dataset/call_kw/res.partner/search",
+        f"{URL}/web/dataset/call_kw/{model}/search",
         data=json.dumps(
             {
                 "params": {
-                    "model": "res.partner",
+                    "model": model,
                     "method": "search",
-                    "args": [[("name", "=", "Groupe Hexagone SA")]],
+                    "args": [domain],
                     "kwargs": {"limit": 1},
                 }
             }
@@ -151,9 +167,16 @@ def main():
             mobile=False,
         )
         OUT.mkdir(parents=True, exist_ok=True)
-        customer = _customer_id(session)
-        for name, path in SHOTS:
-            page.call("Page.navigate", url=URL + path.format(customer=customer))
+        ids = {
+            "customer": _search(
+                session, "res.partner", [("name", "=", "Groupe Hexagone SA")]
+            ),
+            "plan": _search(
+                session, "relance.payment.plan", [("state", "=", "running")]
+            ),
+        }
+        for name, path, button in SHOTS:
+            page.call("Page.navigate", url=URL + path.format(**ids))
             time.sleep(6)
             # The customer's Dunning tab ("Relance" in French).
             page.evaluate(
@@ -162,6 +185,9 @@ def main():
                 ".test(a.textContent.trim()))?.click()"
             )
             time.sleep(1)
+            if button:
+                page.evaluate(f"document.querySelector({json.dumps(button)})?.click()")
+                time.sleep(3)
             page.shot(OUT / name)
     finally:
         proc.terminate()

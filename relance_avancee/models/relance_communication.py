@@ -179,6 +179,24 @@ class RelanceCommunication(models.Model):
             step = comm.level_id.name or kinds.get(comm.kind) or ""
             comm.name = f"{comm.partner_id.name or ''} – {step} – {comm.date or ''}"
 
+    @api.depends_context("lang")
+    @api.depends("partner_id", "level_id", "kind", "date")
+    def _compute_display_name(self):
+        # ``name`` is stored in the language of whoever made the step (for
+        # searching); screens show the step in the reader's language.
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for comm in self:
+            step = comm.level_id.name or kinds.get(comm.kind) or ""
+            comm.display_name = " – ".join(
+                part
+                for part in (
+                    comm.partner_id.name,
+                    step,
+                    comm.date and format_date(self.env, comm.date),
+                )
+                if part
+            )
+
     @api.depends("history_ids.move_id")
     def _compute_move_ids(self):
         for comm in self:
