@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.osv import expression
 from odoo.tools import format_date, plaintext2html
 
 
@@ -124,6 +125,15 @@ class MailActivity(models.Model):
         counts = [self.search_count(domain) for _company, _kind, domain in todo]
         total = sum(counts)
         done = 0
+        # Letters wait in Letters to print without an activity: late, their
+        # customer's collector is asked to print them (once per letter).
+        Comm = self.env["relance.communication"]
+        letters = Comm.search(
+            self._relance_get_late_letters_domain(today), order="id", limit=limit
+        )
+        total += Comm.search_count(self._relance_get_late_letters_domain(today))
+        letters._relance_remind_late_letters(today)
+        done += len(letters)
         for (company, kind, domain), count in zip(todo, counts, strict=True):
             if not count or done >= limit:
                 continue
@@ -135,6 +145,39 @@ class MailActivity(models.Model):
             done += len(activities)
         self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
         return done
+
+    @api.model
+    def _relance_get_late_letters_domain(self, today):
+        """Letters and formal notices still to print, without an activity,
+        older than their company's *Remind late tasks after* and never
+        reminded (one domain for every company: the delay is per company)."""
+        clauses = []
+        for company in self.env["res.company"].search(
+            [("relance_enabled", "=", True), ("relance_task_reminder_days", ">", 0)]
+        ):
+            clauses.append(
+                [
+                    ("company_id", "=", company.id),
+                    (
+                        "date",
+                        "<=",
+                        today - timedelta(days=company.relance_task_reminder_days),
+                    ),
+                ]
+            )
+        if not clauses:
+            return expression.FALSE_DOMAIN
+        return expression.AND(
+            [
+                [
+                    ("channel", "in", ("letter", "formal_notice")),
+                    ("state", "=", "todo"),
+                    ("activity_id", "=", False),
+                    ("late_reminded_date", "=", False),
+                ],
+                expression.OR(clauses),
+            ]
+        )
 
     def _relance_late_days(self, today):
         self.ensure_one()

@@ -88,6 +88,13 @@ class RelanceCommunication(models.Model):
     date = fields.Date(default=fields.Date.context_today, required=True, readonly=True)
     sent_date = fields.Datetime(readonly=True)
     user_id = fields.Many2one("res.users", string="Responsible", readonly=True)
+    late_reminded_date = fields.Date(
+        string="Late print reminded on",
+        readonly=True,
+        copy=False,
+        help="A letter left in Letters to print past the company's delay: the "
+        "day its customer's collector was asked to print it (once).",
+    )
     history_ids = fields.One2many(
         "relance.history", "communication_id", string="Invoices", readonly=True
     )
@@ -428,6 +435,34 @@ class RelanceCommunication(models.Model):
         comms = self._relance_as_actor()
         comms.filtered(lambda c: c.state == "todo")._mark_sent(by_person=True)
         return True
+
+    def _relance_remind_late_letters(self, today):
+        """Ask each customer's collector to print its late letters: one *Late
+        dunning task* activity per customer (not twice while one is open),
+        then the letters are marked reminded."""
+        for (company, partner), letters in self.grouped(
+            lambda c: (c.company_id, c.partner_id)
+        ).items():
+            user = partner._relance_get_responsible_user(company)
+            env_lang = partner.with_context(lang=user.lang or self.env.lang).env
+            oldest = min(letters.mapped("date"))
+            note = env_lang._(
+                "%(count)s letter(s) to %(partner)s have waited in Letters to "
+                "print since %(date)s (%(days)s days). The customer's scenario "
+                "waits for them: print them, or cancel them.",
+                count=len(letters),
+                partner=partner.display_name,
+                date=format_date(env_lang, oldest),
+                days=(today - oldest).days,
+            )
+            partner._relance_schedule_activity(
+                company,
+                "relance_avancee.mail_activity_type_relance_late_task",
+                env_lang._("Letters to print: %s", partner.display_name),
+                note,
+                user=user,
+            )
+        self.write({"late_reminded_date": today})
 
     def _relance_as_actor(self):
         """These communications, ready to be marked done or cancelled by the

@@ -169,6 +169,57 @@ class TestRelanceForgottenTasks(RelanceCommon):
         self.assertEqual(partner.relance_last_date, date(2026, 4, 22))
         self.assertEqual(partner.relance_last_level_id.channel, "phone")
 
+    def test_letter_left_unprinted_asks_the_collector_once(self):
+        """A letter waiting in Letters to print has no activity: past the
+        reminder delay, the customer's collector is asked to print it, once."""
+        self._create_company_bank_account()
+        partner = self._create_customer("Lettre Oubliee SARL", self.profile_risk)
+        self._invoice(partner, 900.0, "2026-03-31")
+        Comm = self.env["relance.communication"]
+        day = date(2026, 3, 31)
+        letter = Comm
+        for _i in range(40):
+            with freeze_time(day):
+                self._run(day, partner)
+            waiting = Comm.search(
+                [("partner_id", "=", partner.id), ("state", "=", "todo")]
+            )
+            letter = waiting.filtered(lambda c: c.channel == "letter")
+            if letter:
+                break
+            # Calls and other tasks before the letter are done in time.
+            with freeze_time(day):
+                waiting.action_mark_done()
+            day += timedelta(days=1)
+        self.assertTrue(letter, "the at-risk scenario has a letter")
+        self.assertFalse(letter.activity_id)
+        late_type = self.env.ref("relance_avancee.mail_activity_type_relance_late_task")
+
+        def asks():
+            return self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", partner.id),
+                    ("activity_type_id", "=", late_type.id),
+                ]
+            )
+
+        # Two days later: not late yet (reminder after 3 days).
+        self._cron(letter.date + timedelta(days=2))
+        self.assertFalse(asks())
+        self._cron(letter.date + timedelta(days=3))
+        activity = asks()
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.collector)
+        self.assertIn("Letters to print", activity.summary)
+        self.assertIn("3 days", activity.note)
+        self.assertEqual(letter.late_reminded_date, letter.date + timedelta(days=3))
+        # Done with the activity but not with the letter: never asked twice.
+        activity.action_feedback()
+        self._cron(letter.date + timedelta(days=10))
+        self.assertFalse(asks())
+        self.assertEqual(letter.state, "todo")
+
 
 @tagged("post_install", "-at_install")
 class TestRelanceWorklistWaitingTask(RelanceCommon):
