@@ -172,14 +172,6 @@ class RelancePaymentPlan(models.Model):
                 lambda line: line.state in ("pending", "missed")
             )[:1]
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                partner = self.env["res.partner"].browse(vals["partner_id"])
-                vals["partner_id"] = partner.commercial_partner_id.id
-        return super().create(vals_list)
-
     @api.onchange("partner_id")
     def _onchange_partner_id(self):
         """Propose the customer's overdue invoices."""
@@ -472,7 +464,10 @@ class RelancePaymentPlan(models.Model):
         if broken:
             broken.write({"state": "broken", "date_closed": today})
             broken._log_on_customers(lambda plan: plan._get_broken_message())
-            broken._schedule_broken_activities()
+            broken._schedule_broken_activities(
+                "relance_avancee.mail_activity_type_payment_plan_broken",
+                _("Payment plan broken"),
+            )
         return newly_missed, completed, broken
 
     def _get_pause_end(self):
@@ -501,33 +496,12 @@ class RelancePaymentPlan(models.Model):
             days=self.grace_days,
         )
 
-    def _schedule_broken_activities(self):
-        """A *Payment plan broken* activity for each plan's responsible, else
-        the customer's collector, created together."""
-        activity_type = self.env.ref(
-            "relance_avancee.mail_activity_type_payment_plan_broken",
-            raise_if_not_found=False,
-        )
-        model = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
-        vals_list = []
-        for plan in self:
-            partner = plan.partner_id.with_company(plan.company_id)
-            user = plan.user_id or partner.relance_collector_id or self.env.user
-            vals_list.append(
-                {
-                    "res_model_id": model,
-                    "res_id": plan.id,
-                    "activity_type_id": activity_type.id if activity_type else False,
-                    "summary": _("Payment plan broken"),
-                    "note": plan._get_broken_message(),
-                    "user_id": user.id,
-                    "date_deadline": today,
-                }
-            )
-        # sudo: the activity is assigned by the plan's own follow-up, whoever
-        # (the nightly cron, a collector) triggers it.
-        self.env["mail.activity"].sudo().create(vals_list)
+    def _get_responsible(self):
+        """Who follows this plan up: its responsible, else the customer's
+        collector, else the current user."""
+        self.ensure_one()
+        partner = self.partner_id.with_company(self.company_id)
+        return self.user_id or partner.relance_collector_id or self.env.user
 
     def _send_template(self, xmlid):
         """Queue the email ``xmlid`` for each of these plans (rendered for all

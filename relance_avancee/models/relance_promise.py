@@ -163,10 +163,6 @@ class RelancePromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                partner = self.env["res.partner"].browse(vals["partner_id"])
-                vals["partner_id"] = partner.commercial_partner_id.id
         promises = super().create(vals_list)
         promises._fill_overdue_invoices()
         promises._log_on_customers(
@@ -402,7 +398,9 @@ class RelancePromise(models.Model):
             )
         )
         broken._log_on_customers(lambda p: p._get_broken_message())
-        broken._schedule_broken_activities()
+        broken._schedule_broken_activities(
+            "relance_avancee.mail_activity_type_promise_broken", _("Promise broken")
+        )
         return kept, broken
 
     def _get_broken_message(self):
@@ -435,33 +433,6 @@ class RelancePromise(models.Model):
             or partner.user_id
             or self.env.user
         )
-
-    def _schedule_broken_activities(self):
-        """A *Promise broken* activity for the responsible person of each of
-        these promises, created together."""
-        if not self:
-            return
-        activity_type = self.env.ref(
-            "relance_avancee.mail_activity_type_promise_broken",
-            raise_if_not_found=False,
-        )
-        model = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
-        vals_list = [
-            {
-                "res_model_id": model,
-                "res_id": promise.id,
-                "activity_type_id": activity_type.id if activity_type else False,
-                "summary": _("Promise broken"),
-                "note": promise._get_broken_message(),
-                "user_id": promise._get_responsible().id,
-                "date_deadline": today,
-            }
-            for promise in self
-        ]
-        # sudo: the activity is assigned by the dunning's own check, whoever
-        # (the nightly cron, the accountant reconciling) triggers it.
-        self.env["mail.activity"].sudo().create(vals_list)
 
     @api.model
     def _cron_check_promises(self):
