@@ -334,9 +334,13 @@ class TestRelanceSecurityCompanies(RelanceSecurityCommon):
             self.assertTrue(records, report.report_name)
             for user in (self.manager_a, self.billing_a, self.salesperson_a):
                 self.assertRefused(
-                    lambda user=user, report=report, records=records: Report.with_user(
-                        user
-                    )._render_qweb_pdf(report.report_name, records.ids),
+                    # The real PDF path (under --test-enable Odoo would render
+                    # HTML): refused before wkhtmltopdf is ever called.
+                    lambda user=user, report=report, records=records: (
+                        Report.with_user(user)
+                        .with_context(force_report_rendering=True)
+                        ._render_qweb_pdf(report.report_name, records.ids)
+                    ),
                     report.report_name,
                 )
 
@@ -408,6 +412,7 @@ class TestRelanceSecurityCompanies(RelanceSecurityCommon):
             lambda: (
                 self.env["ir.actions.report"]
                 .with_user(user)
+                .with_context(force_report_rendering=True)
                 ._render_qweb_pdf(
                     "relance_avancee.report_relance_statement", self.partner_b.ids
                 )
